@@ -1,0 +1,41 @@
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: help install run test lint sandbox bench cassettes clean
+
+help: ## Show this help
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install the project with its dev tools
+
+run: $(STAMP) ## Sync Atera (or the built-in sandbox when no API key is set) into data/atera.duckdb
+	$(BIN)/atera-sync run
+
+test: $(STAMP) ## Run the test suite
+	$(BIN)/python -m pytest
+
+lint: $(STAMP) ## Lint and check formatting with ruff
+	$(BIN)/ruff check pipelines tests benchmarks
+	$(BIN)/ruff format --check pipelines tests benchmarks
+
+sandbox: $(STAMP) ## Serve the Atera sandbox on http://127.0.0.1:8765
+	$(BIN)/atera-sync sandbox --port 8765
+
+bench: $(STAMP) ## Print load and sync throughput figures
+	$(BIN)/python benchmarks/bench_load.py
+	$(BIN)/python benchmarks/bench_sync.py
+
+cassettes: $(STAMP) ## Re-record the vcrpy cassettes against the sandbox
+	$(BIN)/python -m tests.record_cassettes
+
+clean: ## Remove the virtualenv and local data
+	rm -rf $(VENV) data .pytest_cache

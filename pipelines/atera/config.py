@@ -1,0 +1,38 @@
+"""The `[sources.atera]` configuration, resolved through dlt's config providers.
+
+Values come, in this order, from environment variables
+(`SOURCES__ATERA__API_KEY`, `SOURCES__ATERA__BASE_URL`, ...),
+`.dlt/secrets.toml` and `.dlt/config.toml` in the working directory, and
+finally the defaults below (in code, so that no `.dlt/` folder is needed).
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from dlt.common.configuration import configspec, resolve_configuration
+from dlt.common.configuration.specs import BaseConfiguration
+from dlt.common.typing import TSecretStrValue
+
+from pipelines.atera import settings
+
+
+@configspec
+class AteraConfiguration(BaseConfiguration):
+    """Settings of the Atera source; see `.dlt/config.toml` for their meaning."""
+
+    api_key: Optional[TSecretStrValue] = None  # noqa: UP045 (dlt resolves typing.Optional)
+    base_url: str = settings.DEFAULT_BASE_URL
+    rate_limit_per_minute: int = settings.RATE_LIMIT_PER_MINUTE
+    concurrency: int = settings.CONCURRENCY
+    timeout_seconds: float = settings.TIMEOUT_SECONDS
+    max_attempts: int = settings.MAX_ATTEMPTS
+    backoff_initial_seconds: float = settings.BACKOFF_INITIAL_SECONDS
+    backoff_max_seconds: float = settings.BACKOFF_MAX_SECONDS
+    page_size: int = settings.PAGE_SIZE
+    overlap_seconds: int = settings.WATERMARK_OVERLAP_SECONDS
+
+
+def load_atera_configuration() -> AteraConfiguration:
+    """Resolve `[sources.atera]` from the environment, `.dlt/` files and defaults."""
+    return resolve_configuration(AteraConfiguration(), sections=("sources", "atera"))

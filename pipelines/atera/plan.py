@@ -1,0 +1,177 @@
+"""What one sync fetches, and the state it leaves for the next one.
+
+The first sync lists every ticket. Later syncs ask `statusmodified` for the
+tickets changed since the watermark, and fetch comments, work hours and
+billable duration for those tickets and for every ticket that was not Closed
+at the last sync (a new comment need not change a ticket's status). Closed
+tickets are final and are not fetched again.
+
+State lives in dlt's source state, which dlt stores in the warehouse with the
+data of the same load: the watermark only moves when that data has landed.
+
+* `last_run_started_at`: the server's clock (HTTP `Date`) at the first
+  response of the last successful sync.
+* `watermark`: `last_run_started_at` minus the overlap: the next sync asks for
+  changes after it. Overlap duplicates are removed by the merge.
+* `open_ticket_ids`: tickets not Closed as of the last sync.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, MutableMapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pipelines.atera import settings
+from pipelines.atera.client import AteraClient
+from pipelines.atera.records import parse_timestamp
+
+logger = logging.getLogger("atera_sync.plan")
+
+ProgressCallback = Callable[[str, int, int], None]
+"""progress(stage, done, total): called as per-ticket calls complete."""
+
+
+@dataclass
+class SyncReport:
+    """What the plan decided and saw, for the run summary."""
+
+    mode: str = "full"
+    modified_after: datetime | None = None
+    watermark_before: datetime | None = None
+    server_time: datetime | None = None
+    server_time_source: str = ""
+    new_watermark: datetime | None = None
+    tickets_listed: int = 0
+    child_targets: int = 0
+    open_tickets: int = 0
+    missing_ticket_ids: set[int] = field(default_factory=set)
+
+
+class SyncPlan:
+    """Lists the tickets to load and the tickets whose children to fetch.
+
+    Args:
+        client: the shared Atera client.
+        state: returns dlt's source state; called only once extraction starts,
+            after dlt has restored the state from the warehouse.
+        overlap_seconds: how far before the last run's start the next one looks.
+        full_refresh: ignore the watermark and list every ticket.
+        progress: optional progress callback.
+    """
+
+    def __init__(
+        self,
+        client: AteraClient,
+        state: Callable[[], MutableMapping[str, Any]],
+        *,
+        overlap_seconds: int = settings.WATERMARK_OVERLAP_SECONDS,
+        full_refresh: bool = False,
+        progress: ProgressCallback | None = None,
+    ) -> None:
+        self.client = client
+        self._state_provider = state
+        self._state: MutableMapping[str, Any] | None = None
+        self.overlap = timedelta(seconds=overlap_seconds)
+        self.full_refresh = full_refresh
+        self.progress = progress
+        self.report = SyncReport()
+        self._tickets: list[dict] | None = None
+        self._previous_open: set[int] = set()
+
+    @property
+    def state(self) -> MutableMapping[str, Any]:
+        """The source state, bound on first use (inside dlt's extract step)."""
+        if self._state is None:
+            self._state = self._state_provider()
+            self._previous_open = {int(i) for i in self._state.get("open_ticket_ids", [])}
+        return self._state
+
+    @property
+    def tickets(self) -> list[dict]:
+        """The changed tickets (every ticket on a full sync), fetched once."""
+        if self._tickets is None:
+            self._tickets = self._list_tickets()
+            self._advance_state(self._tickets)
+        return self._tickets
+
+    def child_targets(self) -> list[int]:
+        """Ticket ids whose comments, work hours and billable duration to fetch."""
+        changed = {int(t["TicketID"]) for t in self.tickets}
+        targets = sorted(changed | self._previous_open)
+        self.report.child_targets = len(targets)
+        return targets
+
+    def forget_ticket(self, ticket_id: int) -> None:
+        """Record a ticket that vanished (404) so later syncs stop fetching it."""
+        self.report.missing_ticket_ids.add(ticket_id)
+        open_ids = set(self.state.get("open_ticket_ids", []))
+        if ticket_id in open_ids:
+            open_ids.discard(ticket_id)
+            self.state["open_ticket_ids"] = sorted(open_ids)
+
+    # -- internals --------------------------------------------------------
+
+    def _list_tickets(self) -> list[dict]:
+        self.report.watermark_before = parse_timestamp(self.state.get("watermark"))
+        watermark = parse_timestamp(self.state.get("watermark"))
+        if self.full_refresh or not isinstance(watermark, datetime):
+            self.report.mode = "full"
+            pages = self.client.iter_tickets()
+        else:
+            self.report.mode = "incremental"
+            self.report.modified_after = watermark
+            pages = self.client.iter_modified_tickets(watermark)
+        by_id: dict[int, dict] = {}
+        for page in pages:
+            for ticket in page:
+                # pages that shift while we read them repeat a ticket: keep the last copy
+                by_id[int(ticket["TicketID"])] = ticket
+            if self.progress:
+                self.progress("tickets", len(by_id), 0)
+        self.report.tickets_listed = len(by_id)
+        return list(by_id.values())
+
+    def _advance_state(self, tickets: list[dict]) -> None:
+        started_at, source = self._run_start(tickets)
+        self.report.server_time = started_at
+        self.report.server_time_source = source
+        if started_at is not None:
+            watermark = started_at - self.overlap
+            self.state["last_run_started_at"] = started_at.isoformat()
+            self.state["watermark"] = watermark.isoformat()
+            self.report.new_watermark = watermark
+        else:
+            self.report.new_watermark = parse_timestamp(self.state.get("watermark"))
+
+        open_ids = set() if self.report.mode == "full" else set(self._previous_open)
+        for ticket in tickets:
+            ticket_id = int(ticket["TicketID"])
+            if ticket.get("TicketStatus") == settings.CLOSED_STATUS:
+                open_ids.discard(ticket_id)
+            else:
+                open_ids.add(ticket_id)
+        self.state["open_ticket_ids"] = sorted(open_ids)
+        self.report.open_tickets = len(open_ids)
+
+    def _run_start(self, tickets: list[dict]) -> tuple[datetime | None, str]:
+        """The server's time when this run started: its Date header, else the data."""
+        if self.client.first_server_time is not None:
+            local = datetime.now(UTC)
+            skew = (local - self.client.first_server_time).total_seconds()
+            if abs(skew) > 300:
+                logger.warning(
+                    "this machine's clock is %+.0f s off the server's; the watermark "
+                    "follows the server's clock",
+                    skew,
+                )
+            return self.client.first_server_time, "server Date header"
+        stamps = [parse_timestamp(t.get("LastActivityDate")) for t in tickets]
+        stamps = [s for s in stamps if isinstance(s, datetime)]
+        if stamps:
+            logger.warning("the server sent no Date header: the watermark follows the data")
+            return max(stamps), "latest LastActivityDate"
+        logger.warning("no server time known: the watermark stays where it was")
+        return None, "unchanged"

@@ -1,0 +1,146 @@
+"""Shape API records for loading: UTC timestamps and the column hints of each table.
+
+Atera's dates come as `...Z`, with an explicit offset, or with no offset at
+all (read as UTC), sometimes with seven fractional digits (.NET). All of them
+are stored as UTC `timestamp with time zone`. A value that cannot be read as
+a date is kept as sent (dlt then stores it in a variant column) rather than
+dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from dlt.common.schema.typing import TTableSchemaColumns
+
+TIMESTAMP_FIELDS = frozenset(
+    {
+        "TicketCreatedDate",
+        "TicketResolvedDate",
+        "FirstResponseDate",
+        "LastActivityDate",
+        "DueDate",
+        "CommentDate",
+        "StartDate",
+        "EndDate",
+        # Atera's published v3 names
+        "TechnicianFirstCommentDate",
+        "FirstResponseDueDate",
+        "ClosedTicketDueDate",
+        "LastEndUserCommentTimestamp",
+        "LastTechnicianCommentTimestamp",
+        "Date",
+        "StartWorkHour",
+        "EndWorkHour",
+    }
+)
+
+_FRACTION = re.compile(r"(\.\d{1,6})\d*")
+
+
+def parse_timestamp(value: Any) -> Any:
+    """Return an aware UTC datetime for an ISO 8601 string; other values unchanged.
+
+    Args:
+        value: `2024-02-15T09:00:00Z`, `2024-02-15T10:00:00+01:00`,
+            `2024-02-15T09:00:00.1234567` (no offset: UTC), None, ...
+    """
+    if not isinstance(value, str) or not value:
+        return value
+    text = _FRACTION.sub(r"\1", value.strip())
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return value
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def normalize_record(record: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """Copy an API record with its timestamp fields parsed, plus `extra` fields."""
+    row = {
+        key: (parse_timestamp(value) if key in TIMESTAMP_FIELDS else value)
+        for key, value in record.items()
+    }
+    row.update(extra)
+    return row
+
+
+def _cols(**types: str) -> TTableSchemaColumns:
+    columns: TTableSchemaColumns = {}
+    for name, data_type in types.items():
+        column: dict[str, Any] = {"name": name, "data_type": data_type}
+        if data_type == "timestamp":
+            column["timezone"] = True
+        columns[name] = column  # type: ignore[assignment]
+    return columns
+
+
+TICKET_COLUMNS = _cols(
+    ticket_id="bigint",
+    ticket_title="text",
+    description="text",
+    ticket_priority="text",
+    ticket_status="text",
+    ticket_type="text",
+    customer_id="bigint",
+    customer_name="text",
+    end_user_id="bigint",
+    end_user_email="text",
+    end_user_first_name="text",
+    end_user_last_name="text",
+    technician_contact_id="bigint",
+    technician_full_name="text",
+    technician_email="text",
+    ticket_created_date="timestamp",
+    ticket_resolved_date="timestamp",
+    first_response_date="timestamp",
+    last_activity_date="timestamp",
+    due_date="timestamp",
+    ticket_source="text",
+)
+TICKET_COLUMNS["ticket_id"]["nullable"] = False
+
+COMMENT_COLUMNS = _cols(
+    comment_id="bigint",
+    ticket_id="bigint",
+    comment_text="text",
+    comment_date="timestamp",
+    creator_contact_id="bigint",
+    is_internal="bool",
+)
+COMMENT_COLUMNS["comment_id"]["nullable"] = False
+
+WORK_HOUR_COLUMNS = _cols(
+    work_hour_id="bigint",
+    ticket_id="bigint",
+    technician_contact_id="bigint",
+    start_date="timestamp",
+    end_date="timestamp",
+    duration="bigint",
+    is_billable="bool",
+    notes="text",
+)
+WORK_HOUR_COLUMNS["work_hour_id"]["nullable"] = False
+
+BILLABLE_DURATION_COLUMNS = _cols(
+    ticket_id="bigint",
+    total_billable_duration="bigint",
+    total_billable_hours="double",
+)
+BILLABLE_DURATION_COLUMNS["ticket_id"]["nullable"] = False
+
+STATUS_SNAPSHOT_COLUMNS = _cols(
+    ticket_id="bigint",
+    ticket_status="text",
+    ticket_priority="text",
+    observed_at="timestamp",
+    last_activity_date="timestamp",
+)
+STATUS_SNAPSHOT_COLUMNS["ticket_id"]["nullable"] = False
+STATUS_SNAPSHOT_COLUMNS["observed_at"]["nullable"] = False

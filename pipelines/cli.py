@@ -1,0 +1,209 @@
+"""`atera-sync`: the command line.
+
+Commands: `run` (sync, then build the SQL models), `models` (build the SQL
+models only), `sandbox` (serve the built-in Atera sandbox).
+
+Exit codes: 0 success, 1 the sync or a data test failed, 2 a setting is
+missing or wrong, 3 another run is already writing the same DuckDB file.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from contextlib import ExitStack
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+import duckdb
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.markup import escape
+
+from pipelines.atera.client import api_url_from
+from pipelines.atera.config import AteraConfiguration, load_atera_configuration
+from pipelines.atera.errors import ConfigurationError
+from pipelines.progress import ProgressReporter
+from pipelines.summary import print_compliance, print_sync_summary
+from pipelines.sync import DEFAULT_DUCKDB_PATH, SyncAlreadyRunning, SyncError, run_sync
+
+DEMO_RATE_LIMIT_PER_MINUTE = 10_000
+"""The built-in sandbox is local, so the demo allows more than Atera's 700/minute."""
+
+DEMO_API_KEY = "sandbox-demo-key"
+
+console = Console()
+logger = logging.getLogger("atera_sync")
+
+
+def _configure_logging(verbose: bool) -> None:
+    handler = RichHandler(console=Console(stderr=True), show_path=False, rich_tracebacks=False)
+    logging.basicConfig(level=logging.WARNING, handlers=[handler], format="%(message)s")
+    logging.getLogger("atera_sync").setLevel(logging.DEBUG if verbose else logging.INFO)
+    logging.getLogger("httpx").setLevel(logging.INFO if verbose else logging.WARNING)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="Log every HTTP request.")
+def main(verbose: bool) -> None:
+    """Sync Atera tickets, comments and work hours into DuckDB."""
+    _configure_logging(verbose)
+
+
+@main.command()
+@click.option(
+    "--duckdb",
+    "duckdb_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=DEFAULT_DUCKDB_PATH,
+    show_default=True,
+    help="The DuckDB warehouse file.",
+)
+@click.option("--base-url", help="Atera's address (default [sources.atera] base_url).")
+@click.option("--full-refresh", is_flag=True, help="Ignore the watermark: reload every ticket.")
+@click.option("--skip-models", is_flag=True, help="Sync only; do not build the SQL models.")
+def run(duckdb_path: Path, base_url: str | None, full_refresh: bool, skip_models: bool) -> None:
+    """Sync Atera into DuckDB, then build the SQL models.
+
+    Without an API key and without --base-url, syncs from the built-in sandbox.
+    """
+    config = _load_config()
+    with ExitStack() as stack:
+        if not config.api_key:
+            if base_url:
+                _fail(
+                    2,
+                    "no Atera API key is configured for --base-url: set [sources.atera] "
+                    "api_key in .dlt/secrets.toml or SOURCES__ATERA__API_KEY",
+                )
+            base_url = _start_demo_sandbox(stack, config)
+        if base_url:
+            try:
+                api_url_from(base_url)
+            except ConfigurationError as exc:
+                _fail(2, str(exc))
+        try:
+            with ProgressReporter() as progress:
+                result = run_sync(
+                    config,
+                    duckdb_path,
+                    base_url=base_url,
+                    full_refresh=full_refresh,
+                    progress=progress,
+                )
+        except SyncAlreadyRunning as exc:
+            _fail(3, str(exc))
+        except (SyncError, ConfigurationError) as exc:
+            _fail(1, str(exc))
+    print_sync_summary(console, result)
+    if not skip_models:
+        _build_models(duckdb_path, as_of=None)
+
+
+@main.command()
+@click.option(
+    "--duckdb",
+    "duckdb_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=DEFAULT_DUCKDB_PATH,
+    show_default=True,
+    help="The DuckDB warehouse file.",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    help="Evaluate pending SLAs at this instant (ISO 8601, default now) to reproduce a report.",
+)
+def models(duckdb_path: Path, as_of: str | None) -> None:
+    """Build the SQL models (staging, intermediate, marts) and run the data tests."""
+    if not duckdb_path.exists():
+        _fail(2, f"{duckdb_path} does not exist: run `atera-sync run` first")
+    _build_models(duckdb_path, as_of=_parse_as_of(as_of))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8765, show_default=True, type=int)
+@click.option("--tickets", default=2847, show_default=True, type=int)
+@click.option("--seed", default=42, show_default=True, type=int)
+@click.option("--api-key", default="sandbox-key", show_default=True)
+@click.option("--rate-limit", default=700, show_default=True, type=int, help="Requests/minute.")
+@click.option("--latency-ms", default=0, show_default=True, type=int)
+def sandbox(
+    host: str, port: int, tickets: int, seed: int, api_key: str, rate_limit: int, latency_ms: int
+) -> None:
+    """Serve the Atera sandbox (a local stand-in for Atera's ticket API)."""
+    from pipelines.sandbox.__main__ import serve
+
+    serve(
+        host=host,
+        port=port,
+        tickets=tickets,
+        seed=seed,
+        api_key=api_key,
+        rate_limit=rate_limit,
+        latency_ms=latency_ms,
+    )
+
+
+def _load_config() -> AteraConfiguration:
+    try:
+        return load_atera_configuration()
+    except Exception as exc:  # dlt raises its own config errors; show them plainly
+        _fail(2, f"cannot read [sources.atera] settings: {exc}")
+        raise  # pragma: no cover
+
+
+def _start_demo_sandbox(stack: ExitStack, config: AteraConfiguration) -> str:
+    from pipelines.sandbox import AteraSandbox
+
+    sandbox_server = stack.enter_context(
+        AteraSandbox(api_key=DEMO_API_KEY, rate_limit=DEMO_RATE_LIMIT_PER_MINUTE)
+    )
+    config.api_key = DEMO_API_KEY
+    config.rate_limit_per_minute = DEMO_RATE_LIMIT_PER_MINUTE
+    console.print(
+        "[bold yellow]No Atera API key is configured[/] (\\[sources.atera] api_key or "
+        "SOURCES__ATERA__API_KEY), so this run syncs [bold]demo data[/] from the built-in "
+        f"Atera sandbox at {sandbox_server.api_url} (rate limit "
+        f"{DEMO_RATE_LIMIT_PER_MINUTE:,}/min; against Atera the client keeps to "
+        "700/min). See README.md to sync your account."
+    )
+    return sandbox_server.api_url
+
+
+def _build_models(duckdb_path: Path, as_of: datetime | None) -> None:
+    from pipelines.models import DataTestFailed, load_model_settings, run_models
+
+    con = duckdb.connect(str(duckdb_path))
+    try:
+        result = run_models(con, as_of=as_of, settings=load_model_settings())
+    except DataTestFailed as exc:
+        _fail(1, f"data test failed: {exc}")
+    finally:
+        con.close()
+    console.print(
+        f"models: built {len(result.models)} relations, {result.tests_passed} data tests "
+        f"passed in {result.duration_s:.1f} s"
+    )
+    print_compliance(console, result.compliance_by_priority)
+
+
+def _parse_as_of(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        _fail(2, f"--as-of {value!r} is not an ISO 8601 timestamp, e.g. 2026-01-31T23:59:59Z")
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _fail(code: int, message: str) -> None:
+    Console(stderr=True).print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,83 @@
+"""The end-of-run summary printed by `atera-sync run`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from pipelines.sync import SyncResult
+
+RAW_TABLES = ("tickets", "comments", "work_hours", "billable_durations", "ticket_status_snapshots")
+
+
+def _stamp(value: datetime | None) -> str:
+    if value is None:
+        return "-"
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def print_sync_summary(console: Console, result: SyncResult) -> None:
+    """Rows per table, API calls, retries, duration and the new watermark."""
+    report = result.report
+    table = Table(
+        title=f"atera-sync: {report.mode} sync of {result.duckdb_path}", title_justify="left"
+    )
+    table.add_column("table (atera_raw)")
+    table.add_column("rows loaded", justify="right")
+    for name in RAW_TABLES:
+        table.add_row(name, f"{result.rows.get(name, 0):,}")
+    for name, count in sorted(result.rows.items()):
+        if name not in RAW_TABLES:
+            table.add_row(name, f"{count:,}")
+    console.print(table)
+    lines = [
+        f"tickets changed: {report.tickets_listed:,}   per-ticket fetches: {report.child_targets:,}"
+        f"   open backlog: {report.open_tickets:,}",
+        f"API calls: {result.api_calls:,}   retries: {result.retries:,}"
+        f"   duration: {result.duration_s:.1f} s   ({result.rows_per_second:,.0f} rows/s)",
+        f"watermark: {_stamp(report.watermark_before)} -> {_stamp(report.new_watermark)}"
+        f"   (server time {_stamp(report.server_time)}, from {report.server_time_source or '-'})",
+    ]
+    if report.missing_ticket_ids:
+        ids = ", ".join(str(i) for i in sorted(report.missing_ticket_ids)[:10])
+        lines.append(f"tickets that vanished during the sync (404, skipped): {ids}")
+    for line in lines:
+        console.print(line)
+
+
+def print_compliance(console: Console, frame: pd.DataFrame) -> None:
+    """The first-response SLA compliance table, one row per priority."""
+    table = Table(title="First-response SLA compliance by priority", title_justify="left")
+    columns = [
+        c
+        for c in (
+            "ticket_priority",
+            "target_minutes",
+            "tickets",
+            "met",
+            "breached",
+            "pending",
+            "compliance_pct",
+            "median_response_minutes",
+            "p90_response_minutes",
+        )
+        if c in frame.columns
+    ]
+    for column in columns:
+        table.add_column(column, justify="left" if column == "ticket_priority" else "right")
+    for record in frame[columns].to_dict("records"):
+        table.add_row(*(_cell(record[c]) for c in columns))
+    console.print(table)
+
+
+def _cell(value: object) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.1f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
