@@ -76,9 +76,10 @@ class ClientStats:
 class _Retryable(Exception):
     """Internal: a failure worth another attempt; carries the error to raise at the end."""
 
-    def __init__(self, error: Exception, retry_after: float | None = None) -> None:
-        super().__init__(str(error))
+    def __init__(self, error: Exception, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
         self.error = error
+        self.reason = reason
         self.retry_after = retry_after
 
 
@@ -245,19 +246,21 @@ class AteraClient:
             self.stats.record_call(None)
             raise _Retryable(
                 TransportError(
-                    f"{where} timed out ({type(exc).__name__}); check the network "
-                    "or raise [sources.atera] timeout_seconds",
+                    f"{where} timed out ({type(exc).__name__}) on all {self.max_attempts} "
+                    "attempts; check the network or raise [sources.atera] timeout_seconds",
                     request=request,
-                )
+                ),
+                f"{where} timed out",
             ) from None
         except httpx.TransportError as exc:
             self.stats.record_call(None)
             raise _Retryable(
                 TransportError(
-                    f"{where} failed: {type(exc).__name__}: {exc}; check the network "
-                    "and [sources.atera] base_url",
+                    f"{where} failed on all {self.max_attempts} attempts: "
+                    f"{type(exc).__name__}: {exc}; check the network and [sources.atera] base_url",
                     request=request,
-                )
+                ),
+                f"{where} failed: {type(exc).__name__}",
             ) from None
         self.stats.record_call(response.status_code)
         self._remember_server_time(response)
@@ -287,6 +290,7 @@ class AteraClient:
                     request=request,
                     status_code=status,
                 ),
+                f"{where} answered HTTP 429",
                 retry_after=retry_after,
             )
         if status >= 500:
@@ -296,7 +300,8 @@ class AteraClient:
                     f"{_detail(response)}; Atera is having trouble, run again later",
                     request=request,
                     status_code=status,
-                )
+                ),
+                f"{where} answered HTTP {status}",
             )
         if status >= 400:
             raise ApiResponseError(
@@ -338,14 +343,10 @@ class AteraClient:
     def _before_sleep(self, state: RetryCallState) -> None:
         self.stats.record_retry()
         exc = state.outcome.exception() if state.outcome else None
-        reason = exc.error if isinstance(exc, _Retryable) else exc
+        reason = exc.reason if isinstance(exc, _Retryable) else str(exc)
         wait = state.next_action.sleep if state.next_action else 0.0
         logger.warning(
-            "retry %d/%d in %.1fs: %s",
-            state.attempt_number,
-            self.max_attempts - 1,
-            wait,
-            str(reason).split(" after ")[0],
+            "retry %d/%d in %.1fs: %s", state.attempt_number, self.max_attempts - 1, wait, reason
         )
 
     # -- concurrency ------------------------------------------------------
@@ -462,13 +463,9 @@ def _envelope(body: Any, path: str) -> tuple[list[dict], int | None, bool | None
     return body["items"], total_pages, has_next
 
 
-def _identity(item: Any) -> Any:
-    if isinstance(item, dict):
-        for key in ("TicketID", "CommentID", "WorkHourID", "WorkHoursID"):
-            if key in item:
-                return (key, item[key])
-        return json.dumps(item, sort_keys=True, default=str)
-    return repr(item)
+def _identity(item: Any) -> str:
+    """A page item's full content: two pages are the same page only if every item matches."""
+    return json.dumps(item, sort_keys=True, default=str)
 
 
 def _detail(response: httpx.Response) -> str:

@@ -1,0 +1,50 @@
+"""Timestamps in every shape Atera sends become UTC datetimes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from pipelines.atera.records import normalize_record, parse_timestamp
+
+NINE_UTC = datetime(2024, 2, 15, 9, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2024-02-15T09:00:00Z",
+        "2024-02-15T10:00:00+01:00",
+        "2024-02-15T04:00:00-05:00",
+        "2024-02-15T09:00:00",
+        "2024-02-15T09:00:00.0000000",
+        "2024-02-15T09:00:00.000Z",
+    ],
+)
+def test_timestamps_in_every_shape_become_utc(text):
+    assert parse_timestamp(text) == NINE_UTC
+
+
+def test_fractional_seconds_beyond_microseconds_are_truncated():
+    parsed = parse_timestamp("2024-02-15T09:00:00.1234567Z")
+    assert parsed == datetime(2024, 2, 15, 9, 0, 0, 123456, tzinfo=UTC)
+
+
+def test_unreadable_values_are_kept_as_sent():
+    assert parse_timestamp("next tuesday") == "next tuesday"
+    assert parse_timestamp(None) is None
+    assert parse_timestamp("") == ""
+
+
+def test_normalize_record_parses_known_date_fields_only():
+    row = normalize_record(
+        {"TicketID": 1, "TicketCreatedDate": "2024-02-15T09:00:00Z", "TicketTitle": "2024-02-15"},
+        observed_at=NINE_UTC,
+    )
+    assert row == {
+        "TicketID": 1,
+        "TicketCreatedDate": NINE_UTC,
+        "TicketTitle": "2024-02-15",
+        "observed_at": NINE_UTC,
+    }

@@ -1,0 +1,197 @@
+"""End to end: a real sandbox on loopback, a real DuckDB file, full then incremental syncs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+from pipelines.atera.records import parse_timestamp
+from pipelines.sandbox import AteraSandbox
+from pipelines.sync import run_sync
+from tests.conftest import TEST_API_KEY, config_for
+from tests.warehouse import assert_table_matches, state_of
+
+CHILD_CALLS_PER_TICKET = 3  # comments, work hours, billable duration
+
+
+def assert_warehouse_equals_sandbox(duckdb_path: Path, sandbox: AteraSandbox) -> None:
+    snapshot = sandbox.snapshot()
+    for table in ("tickets", "comments", "work_hours", "billable_durations"):
+        assert_table_matches(duckdb_path, table, snapshot[table])
+
+
+def open_ticket_ids(sandbox: AteraSandbox) -> set[int]:
+    return {t["TicketID"] for t in sandbox.snapshot()["tickets"] if t["TicketStatus"] != "Closed"}
+
+
+def modified_after(sandbox: AteraSandbox, instant) -> set[int]:
+    return {
+        t["TicketID"]
+        for t in sandbox.snapshot()["tickets"]
+        if parse_timestamp(t["LastActivityDate"]) > instant
+    }
+
+
+def api(sandbox: AteraSandbox) -> httpx.Client:
+    return httpx.Client(base_url=sandbox.api_url, headers={"X-API-KEY": TEST_API_KEY})
+
+
+def change_data_through_the_api(sandbox: AteraSandbox) -> set[int]:
+    """Create tickets, move statuses, add comments and work hours; return touched ids."""
+    snapshot = sandbox.snapshot()
+    tickets = snapshot["tickets"]
+    touched: set[int] = set()
+    with api(sandbox) as http:
+        some = tickets[0]
+        for title in ("VPN down for the whole office", "New laptop for the accountant"):
+            response = http.post(
+                "/tickets",
+                json={
+                    "TicketTitle": title,
+                    "EndUserID": some["EndUserID"],
+                    "TicketPriority": "High",
+                    "TicketType": "Incident",
+                },
+            )
+            assert response.status_code in (200, 201), response.text
+            touched.add(response.json()["TicketID"])
+        opened = [t for t in tickets if t["TicketStatus"] == "Open"][:2]
+        for ticket in opened:
+            response = http.post(
+                f"/tickets/{ticket['TicketID']}", json={"TicketStatus": "Resolved"}
+            )
+            assert response.status_code == 200, response.text
+            touched.add(ticket["TicketID"])
+        resolved = [t for t in tickets if t["TicketStatus"] == "Resolved"][:1]
+        for ticket in resolved:
+            response = http.post(f"/tickets/{ticket['TicketID']}", json={"TicketStatus": "Closed"})
+            assert response.status_code == 200, response.text
+            touched.add(ticket["TicketID"])
+        pending = [t for t in tickets if t["TicketStatus"] == "Pending"][:1]
+        for ticket in pending + opened[:1]:
+            response = http.post(
+                f"/tickets/{ticket['TicketID']}/comments",
+                json={"CommentText": "Checked the logs, rebooting the switch", "IsInternal": False},
+            )
+            assert response.status_code in (200, 201), response.text
+            touched.add(ticket["TicketID"])
+    target = pending[0] if pending else opened[0]
+    now = sandbox.now()
+    sandbox.store.add_work_hours(
+        target["TicketID"],
+        target["TechnicianContactID"],
+        now - timedelta(hours=1),
+        now,
+        True,
+        "Replaced the switch",
+    )
+    return touched
+
+
+def test_full_then_incremental_syncs_mirror_the_sandbox(sandbox: AteraSandbox, tmp_path: Path):
+    duckdb_path = tmp_path / "atera.duckdb"
+    config = config_for(sandbox)
+
+    first = run_sync(config, duckdb_path)
+    assert first.report.mode == "full"
+    assert first.rows["tickets"] == 120
+    assert_warehouse_equals_sandbox(duckdb_path, sandbox)
+    assert first.api_calls == sandbox.request_count()
+
+    open_before = open_ticket_ids(sandbox)
+    touched = change_data_through_the_api(sandbox)
+    # let the changes fall out of the next run's overlap window, so that the third
+    # run has nothing new to see
+    sandbox.advance(3600)
+    sandbox.reset_request_log()
+
+    second = run_sync(config, duckdb_path)
+    assert second.report.mode == "incremental"
+    # the changes, plus whatever else was modified within the overlap window
+    changed = modified_after(sandbox, second.report.modified_after)
+    assert touched <= changed
+    assert second.report.tickets_listed == len(changed)
+    assert_warehouse_equals_sandbox(duckdb_path, sandbox)
+    expected_targets = changed | open_before
+    assert second.report.child_targets == len(expected_targets)
+    status_modified_calls = sandbox.request_count("statusmodified")
+    assert status_modified_calls == 1
+    assert sandbox.request_count() == status_modified_calls + CHILD_CALLS_PER_TICKET * len(
+        expected_targets
+    )
+
+    sandbox.reset_request_log()
+    third = run_sync(config, duckdb_path)
+    assert third.report.tickets_listed == 0
+    assert_warehouse_equals_sandbox(duckdb_path, sandbox)
+    # only the calls it must: one empty statusmodified page, then the open backlog
+    open_now = open_ticket_ids(sandbox)
+    assert sandbox.request_count() == 1 + CHILD_CALLS_PER_TICKET * len(open_now)
+    assert sandbox.request_count("/tickets?") == 0
+    assert third.rows.get("tickets", 0) == 0
+
+
+def test_watermark_follows_the_server_clock_not_the_local_one(tmp_path: Path):
+    duckdb_path = tmp_path / "atera.duckdb"
+    skew = timedelta(days=-3)  # the server runs three days behind this machine
+    server_now = datetime.now(UTC) + skew
+    with AteraSandbox(
+        api_key=TEST_API_KEY, tickets=30, seed=3, rate_limit=None, now=server_now
+    ) as sandbox:
+        sandbox.clock_offset = skew
+        config = config_for(sandbox)
+        first = run_sync(config, duckdb_path)
+        server_start = first.report.server_time
+        assert server_start is not None
+        assert abs((server_start - sandbox.now()).total_seconds()) < 60
+        watermark = parse_timestamp(state_of(duckdb_path)["watermark"])
+        assert watermark == server_start - timedelta(seconds=config.overlap_seconds)
+
+        sandbox.advance(3600)
+        with api(sandbox) as http:
+            created = http.post(
+                "/tickets",
+                json={
+                    "TicketTitle": "Printer on fire",
+                    "EndUserID": sandbox.snapshot()["tickets"][0]["EndUserID"],
+                },
+            ).json()["TicketID"]
+        second = run_sync(config, duckdb_path)
+        # a watermark from this machine's clock would sit three days in the server's
+        # future and miss the new ticket
+        assert second.report.modified_after < sandbox.now() - timedelta(minutes=30)
+        assert created in modified_after(sandbox, second.report.modified_after)
+        assert second.report.tickets_listed == len(
+            modified_after(sandbox, second.report.modified_after)
+        )
+        assert_warehouse_equals_sandbox(duckdb_path, sandbox)
+
+
+def test_lost_working_folder_restores_the_watermark_from_the_warehouse(
+    sandbox: AteraSandbox, tmp_path: Path
+):
+    import shutil
+
+    from pipelines.sync import working_dir_for
+
+    duckdb_path = tmp_path / "atera.duckdb"
+    config = config_for(sandbox)
+    run_sync(config, duckdb_path)
+    shutil.rmtree(working_dir_for(duckdb_path))
+    sandbox.advance(3600)
+    sandbox.reset_request_log()
+    again = run_sync(config, duckdb_path)
+    assert again.report.mode == "incremental"
+    assert sandbox.request_count("/tickets?") == 0
+    assert_warehouse_equals_sandbox(duckdb_path, sandbox)
+
+
+def test_child_endpoints_with_the_full_paging_envelope(tmp_path: Path):
+    duckdb_path = tmp_path / "atera.duckdb"
+    with AteraSandbox(
+        api_key=TEST_API_KEY, tickets=40, seed=11, rate_limit=None, child_envelope="paged"
+    ) as sandbox:
+        run_sync(config_for(sandbox, page_size=2), duckdb_path)
+        assert_warehouse_equals_sandbox(duckdb_path, sandbox)
