@@ -37,7 +37,7 @@ def print_sync_summary(console: Console, result: SyncResult) -> None:
         f"tickets changed: {report.tickets_listed:,}   per-ticket fetches: {report.child_targets:,}"
         f"   open backlog: {report.open_tickets:,}",
         f"API calls: {result.api_calls:,}   retries: {result.retries:,}"
-        f"   duration: {result.duration_s:.1f} s   ({result.rows_per_second:,.0f} rows/s)",
+        f"   duration: {result.duration_s:.1f} s ({_steps(result)})",
         f"watermark: {_stamp(report.watermark_before)} -> {_stamp(report.new_watermark)}"
         f"   (server time {_stamp(report.server_time)}, from {report.server_time_source or '-'})",
     ]
@@ -46,6 +46,17 @@ def print_sync_summary(console: Console, result: SyncResult) -> None:
         lines.append(f"tickets that vanished during the sync (404, skipped): {ids}")
     for line in lines:
         console.print(line)
+
+
+def _steps(result: SyncResult) -> str:
+    parts = [
+        f"{name} {result.step_seconds[name]:.1f} s"
+        for name in ("extract", "normalize", "load")
+        if name in result.step_seconds
+    ]
+    if result.load_rows_per_second:
+        parts.append(f"{result.load_rows_per_second:,.0f} rows/s normalized and loaded")
+    return ", ".join(parts)
 
 
 def print_compliance(console: Console, frame: pd.DataFrame) -> None:

@@ -63,13 +63,14 @@ class SyncResult:
     api_calls: int
     retries: int
     report: SyncReport
+    step_seconds: dict[str, float] = field(default_factory=dict)
     load_info: LoadInfo | None = field(default=None, repr=False)
 
     @property
-    def rows_per_second(self) -> float:
-        """Rows loaded per second of wall time."""
-        total = sum(self.rows.values())
-        return total / self.duration_s if self.duration_s else 0.0
+    def load_rows_per_second(self) -> float:
+        """Rows per second of dlt's normalize + load steps (API time excluded)."""
+        seconds = self.step_seconds.get("normalize", 0.0) + self.step_seconds.get("load", 0.0)
+        return sum(self.rows.values()) / seconds if seconds else 0.0
 
 
 def working_dir_for(duckdb_path: Path) -> Path:
@@ -168,12 +169,17 @@ def _run_locked(
         stats = client.stats
     trace = pipeline.last_trace
     rows: dict[str, int] = {}
-    if trace is not None and trace.last_normalize_info is not None:
-        rows = {
-            table: count
-            for table, count in trace.last_normalize_info.row_counts.items()
-            if not table.startswith("_dlt")
-        }
+    steps: dict[str, float] = {}
+    if trace is not None:
+        if trace.last_normalize_info is not None:
+            rows = {
+                table: count
+                for table, count in trace.last_normalize_info.row_counts.items()
+                if not table.startswith("_dlt")
+            }
+        for step in trace.steps:
+            if step.finished_at is not None:
+                steps[step.step] = (step.finished_at - step.started_at).total_seconds()
     return SyncResult(
         duckdb_path=duckdb_path,
         started_at=started_at,
@@ -182,6 +188,7 @@ def _run_locked(
         api_calls=stats.calls,
         retries=stats.retries,
         report=plans[0].report if plans else SyncReport(),
+        step_seconds=steps,
         load_info=load_info,
     )
 
