@@ -168,19 +168,22 @@ def _start_demo_sandbox(stack: ExitStack, config: AteraConfiguration) -> str:
         "SOURCES__ATERA__API_KEY), so this run syncs [bold]demo data[/] from the built-in "
         f"Atera sandbox at {sandbox_server.api_url} (rate limit "
         f"{DEMO_RATE_LIMIT_PER_MINUTE:,}/min; against Atera the client keeps to "
-        "700/min). See README.md to sync your account."
+        "700/min). See README.md to sync your account.",
+        soft_wrap=True,
     )
     return sandbox_server.api_url
 
 
 def _build_models(duckdb_path: Path, as_of: datetime | None) -> None:
-    from pipelines.models import DataTestFailed, load_model_settings, run_models
+    from pipelines.models import ModelSettingsError, ModelsError, load_model_settings, run_models
 
     con = duckdb.connect(str(duckdb_path))
     try:
         result = run_models(con, as_of=as_of, settings=load_model_settings())
-    except DataTestFailed as exc:
-        _fail(1, f"data test failed: {exc}")
+    except ModelSettingsError as exc:
+        _fail(2, f"invalid [models] settings: {exc}")
+    except ModelsError as exc:
+        _fail(1, f"SQL models failed: {exc}")
     finally:
         con.close()
     console.print(

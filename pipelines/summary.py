@@ -22,9 +22,8 @@ def _stamp(value: datetime | None) -> str:
 def print_sync_summary(console: Console, result: SyncResult) -> None:
     """Rows per table, API calls, retries, duration and the new watermark."""
     report = result.report
-    table = Table(
-        title=f"atera-sync: {report.mode} sync of {result.duckdb_path}", title_justify="left"
-    )
+    console.print(f"{report.mode.capitalize()} sync into {result.duckdb_path}", soft_wrap=True)
+    table = Table()
     table.add_column("table (atera_raw)")
     table.add_column("rows loaded", justify="right")
     for name in RAW_TABLES:
@@ -45,7 +44,7 @@ def print_sync_summary(console: Console, result: SyncResult) -> None:
         ids = ", ".join(str(i) for i in sorted(report.missing_ticket_ids)[:10])
         lines.append(f"tickets that vanished during the sync (404, skipped): {ids}")
     for line in lines:
-        console.print(line)
+        console.print(line, soft_wrap=True, highlight=False)
 
 
 def _steps(result: SyncResult) -> str:
