@@ -175,7 +175,7 @@ def _start_demo_sandbox(stack: ExitStack, config: AteraConfiguration) -> str:
 
 
 def _build_models(duckdb_path: Path, as_of: datetime | None) -> None:
-    from pipelines.models import ModelSettingsError, ModelsError, load_model_settings, run_models
+    from pipelines.models import ModelsError, ModelSettingsError, load_model_settings, run_models
 
     con = duckdb.connect(str(duckdb_path))
     try:
