@@ -62,13 +62,28 @@ def main(verbose: bool) -> None:
 )
 @click.option("--base-url", help="Atera's address (default [sources.atera] base_url).")
 @click.option("--full-refresh", is_flag=True, help="Ignore the watermark: reload every ticket.")
+@click.option(
+    "--incremental-endpoint",
+    type=click.Choice(["auto", "statusmodified", "lastmodified"]),
+    help="How later runs ask for changes: statusmodified?modifiedAfter= (seed contract) or "
+    "lastmodified?date= (Atera's published API). Default: [sources.atera] "
+    "incremental_endpoint, else by the API's shape.",
+)
 @click.option("--skip-models", is_flag=True, help="Sync only; do not build the SQL models.")
-def run(duckdb_path: Path, base_url: str | None, full_refresh: bool, skip_models: bool) -> None:
+def run(
+    duckdb_path: Path,
+    base_url: str | None,
+    full_refresh: bool,
+    incremental_endpoint: str | None,
+    skip_models: bool,
+) -> None:
     """Sync Atera into DuckDB, then build the SQL models.
 
     Without an API key and without --base-url, syncs from the built-in sandbox.
     """
     config = _load_config()
+    if incremental_endpoint:
+        config.incremental_endpoint = incremental_endpoint
     with ExitStack() as stack:
         if not config.api_key:
             if base_url:

@@ -18,9 +18,10 @@ import logging
 import shutil
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dlt
 from dlt.common.pipeline import LoadInfo
@@ -29,7 +30,7 @@ from filelock import FileLock, Timeout
 from pipelines.atera import atera_source
 from pipelines.atera.client import AteraClient
 from pipelines.atera.config import AteraConfiguration
-from pipelines.atera.errors import AteraError
+from pipelines.atera.errors import AteraError, ConfigurationError
 from pipelines.atera.plan import ProgressCallback, SyncPlan, SyncReport
 
 logger = logging.getLogger("atera_sync.sync")
@@ -102,7 +103,24 @@ def build_client(config: AteraConfiguration, base_url: str | None = None) -> Ate
         backoff_initial_seconds=config.backoff_initial_seconds,
         backoff_max_seconds=config.backoff_max_seconds,
         page_size=config.page_size,
+        auth_scheme=config.auth_scheme,
     )
+
+
+def naive_zone(name: str | None) -> tzinfo:
+    """The zone for timestamps sent without an offset: the configured one, else UTC.
+
+    Raises:
+        ConfigurationError: for a zone name the system does not know.
+    """
+    if not name:
+        return UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigurationError(
+            f"[sources.atera] timezone {name!r} is not an IANA time zone such as Europe/Paris"
+        ) from None
 
 
 def run_sync(
@@ -158,6 +176,9 @@ def _run_locked(
             client=client,
             overlap_seconds=config.overlap_seconds,
             full_refresh=full_refresh,
+            api_flavor=config.api_flavor,
+            incremental_endpoint=config.incremental_endpoint,
+            naive_zone=naive_zone(config.timezone),
             progress=progress,
             plan_sink=plans.append,
         )

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from typing import Any
+from datetime import UTC, tzinfo
 
 import dlt
 from dlt.sources import DltResource
@@ -32,6 +32,8 @@ from pipelines.atera.records import (
     STATUS_SNAPSHOT_COLUMNS,
     TICKET_COLUMNS,
     WORK_HOUR_COLUMNS,
+    comment_keys,
+    has_ticket_id,
     normalize_record,
 )
 
@@ -46,6 +48,9 @@ def atera_source(
     client: AteraClient,
     overlap_seconds: int = settings.WATERMARK_OVERLAP_SECONDS,
     full_refresh: bool = False,
+    api_flavor: str = "auto",
+    incremental_endpoint: str = "auto",
+    naive_zone: tzinfo = UTC,
     progress: ProgressCallback | None = None,
     plan_sink: Callable[[SyncPlan], None] | None = None,
 ) -> list[DltResource]:
@@ -55,6 +60,9 @@ def atera_source(
         client: the Atera client (the runner builds it from `[sources.atera]`).
         overlap_seconds: how far before the last run's start to look for changes.
         full_refresh: list every ticket again instead of the changes.
+        api_flavor: `seed`, `v3` or `auto` (detected on the first sync).
+        incremental_endpoint: `statusmodified`, `lastmodified` or `auto` (by flavor).
+        naive_zone: the zone of timestamps sent without an offset.
         progress: optional callback(stage, done, total).
         plan_sink: receives the SyncPlan, so the caller can read its report.
     """
@@ -63,10 +71,18 @@ def atera_source(
         dlt.current.source_state,
         overlap_seconds=overlap_seconds,
         full_refresh=full_refresh,
+        api_flavor=api_flavor,
+        incremental_endpoint=incremental_endpoint,
         progress=progress,
     )
     if plan_sink is not None:
         plan_sink(plan)
+
+    def rows_of(ticket_id: int | None, records: list[dict]) -> list[dict]:
+        extra = {} if ticket_id is None else {"TicketID": ticket_id}
+        return [
+            normalize_record(r, naive_zone, **({} if has_ticket_id(r) else extra)) for r in records
+        ]
 
     @dlt.resource(
         name="tickets",
@@ -75,7 +91,7 @@ def atera_source(
         columns=TICKET_COLUMNS,
     )
     def tickets() -> Iterator[list[dict]]:
-        rows = [normalize_record(t) for t in plan.tickets]
+        rows = rows_of(None, plan.tickets)
         for start in range(0, len(rows), BATCH_ROWS):
             yield rows[start : start + BATCH_ROWS]
 
@@ -86,8 +102,8 @@ def atera_source(
         columns=STATUS_SNAPSHOT_COLUMNS,
     )
     def ticket_status_snapshots() -> Iterator[list[dict]]:
-        observed_at = plan.report.server_time
         changed = plan.tickets
+        observed_at = plan.report.server_time
         if observed_at is None:
             return
         yield [
@@ -98,48 +114,82 @@ def atera_source(
                     "TicketPriority": t.get("TicketPriority"),
                     "LastActivityDate": t.get("LastActivityDate"),
                 },
+                naive_zone,
                 observed_at=observed_at,
             )
             for t in changed
         ]
 
-    def per_ticket(stage: str, fetch: Callable[[int], Any]) -> Iterator[list[dict]]:
-        targets = plan.child_targets()
+    def fan_out(
+        stage: str, keys: list[int], fetch: Callable[[int], list[dict]]
+    ) -> Iterator[list[dict]]:
+        """Run fetch(key) for every key on the client's workers; yield rows in batches."""
         batch: list[dict] = []
-        pairs = client.map_concurrently(_skip_missing(fetch), targets)
-        for done, (ticket_id, result) in enumerate(pairs, start=1):
-            if result is _MISSING:
-                plan.forget_ticket(ticket_id)
-            else:
-                batch.extend(
-                    normalize_record(record, TicketID=record.get("TicketID", ticket_id))
-                    for record in result
-                )
-            if progress and (done % 25 == 0 or done == len(targets)):
-                progress(stage, done, len(targets))
+        for done, (_, rows) in enumerate(client.map_concurrently(fetch, keys), start=1):
+            batch.extend(rows)
+            if progress and (done % 25 == 0 or done == len(keys)):
+                progress(stage, done, len(keys))
             if len(batch) >= BATCH_ROWS:
                 yield batch
                 batch = []
         if batch:
             yield batch
 
+    def per_ticket(fetch: Callable[[int], list[dict]]) -> Callable[[int], list[dict]]:
+        """Wrap a per-ticket call: rows carry the ticket id; a 404 skips the ticket."""
+
+        def fetch_rows(ticket_id: int) -> list[dict]:
+            try:
+                return rows_of(ticket_id, fetch(ticket_id))
+            except NotFoundError:
+                logger.warning("ticket %s vanished (404) while syncing; skipped", ticket_id)
+                missing.append(ticket_id)
+                return []
+
+        return fetch_rows
+
+    missing: list[int] = []
+
+    def forget_missing() -> None:
+        while missing:
+            plan.forget_ticket(missing.pop())
+
     @dlt.resource(
         name="comments",
-        primary_key="comment_id",
+        primary_key="comment_key",
+        merge_key="ticket_id",
         write_disposition="merge",
         columns=COMMENT_COLUMNS,
     )
     def comments() -> Iterator[list[dict]]:
-        yield from per_ticket("comments", client.get_comments)
+        def fetch(ticket_id: int) -> list[dict]:
+            records = client.get_comments(ticket_id)
+            keys = comment_keys(ticket_id, records)
+            return [{**r, "CommentKey": k} for r, k in zip(records, keys, strict=True)]
+
+        yield from fan_out("comments", plan.child_targets(), per_ticket(fetch))
+        forget_missing()
 
     @dlt.resource(
         name="work_hours",
         primary_key="work_hour_id",
+        merge_key="ticket_id",
         write_disposition="merge",
         columns=WORK_HOUR_COLUMNS,
     )
     def work_hours() -> Iterator[list[dict]]:
-        yield from per_ticket("work hours", client.get_work_hours)
+        targets = plan.child_targets()
+        if plan.flavor != settings.FLAVOR_V3:
+            yield from fan_out("work hours", targets, per_ticket(client.get_work_hours))
+        elif plan.report.mode == "full":
+            # one paged account-wide listing instead of a call per ticket
+            for page in client.iter_account_work_hours():
+                yield [_with_work_hour_id(row) for row in rows_of(None, page)]
+        else:
+            fetch = per_ticket(client.get_work_hours_records)
+            for batch in fan_out("work hours", targets, fetch):
+                yield [_with_work_hour_id(row) for row in batch]
+        forget_missing()
 
     @dlt.resource(
         name="billable_durations",
@@ -148,22 +198,25 @@ def atera_source(
         columns=BILLABLE_DURATION_COLUMNS,
     )
     def billable_durations() -> Iterator[list[dict]]:
-        yield from per_ticket("billable duration", lambda i: [client.get_billable_duration(i)])
+        targets = plan.child_targets()
+        if plan.flavor != settings.FLAVOR_V3:
+            fetch = per_ticket(lambda ticket_id: [client.get_billable_duration(ticket_id)])
+            yield from fan_out("billable duration", targets, fetch)
+            forget_missing()
+            return
+        size = settings.BULK_BILLABLE_MAX_IDS
+        chunks = [targets[i : i + size] for i in range(0, len(targets), size)]
+
+        def fetch_chunk(index: int) -> list[dict]:
+            return rows_of(None, client.get_billable_durations(chunks[index]))
+
+        yield from fan_out("billable duration", list(range(len(chunks))), fetch_chunk)
 
     return [tickets, ticket_status_snapshots, comments, work_hours, billable_durations]
 
 
-_MISSING = object()
-
-
-def _skip_missing(fetch: Callable[[int], Any]) -> Callable[[int], Any]:
-    """Wrap a per-ticket fetch so a 404 (ticket deleted meanwhile) yields _MISSING."""
-
-    def wrapped(ticket_id: int) -> Any:
-        try:
-            return fetch(ticket_id)
-        except NotFoundError:
-            logger.warning("ticket %s vanished (404) while syncing; skipped", ticket_id)
-            return _MISSING
-
-    return wrapped
+def _with_work_hour_id(row: dict) -> dict:
+    """v3 work-hour records say WorkHoursID; the shared key column is work_hour_id."""
+    if row.get("WorkHourID") is None and row.get("WorkHoursID") is not None:
+        row["WorkHourID"] = row["WorkHoursID"]
+    return row

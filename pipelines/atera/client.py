@@ -103,6 +103,31 @@ def api_url_from(base_url: str) -> str:
     return url
 
 
+def choose_auth_scheme(scheme: str, api_key: str) -> str:
+    """`x-api-key` or `bearer`; `auto` picks Bearer for JWT-shaped keys (Atera's newer keys).
+
+    Raises:
+        ConfigurationError: for an unknown scheme.
+    """
+    scheme = (scheme or "auto").strip().lower()
+    if scheme == "auto":
+        parts = api_key.split(".")
+        looks_like_jwt = len(parts) == 3 and api_key.startswith("eyJ") and all(parts)
+        return "bearer" if looks_like_jwt else "x-api-key"
+    if scheme not in settings.AUTH_SCHEMES:
+        raise ConfigurationError(
+            f"[sources.atera] auth_scheme {scheme!r} is unknown: use auto, x-api-key or bearer"
+        )
+    return scheme
+
+
+def auth_headers(scheme: str, api_key: str) -> dict[str, str]:
+    """The header that carries the key for a scheme."""
+    if scheme == "bearer":
+        return {"Authorization": f"Bearer {api_key}"}
+    return {"X-API-KEY": api_key}
+
+
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
     """Seconds to wait from a `Retry-After` header (delta-seconds or HTTP date)."""
     if not value:
@@ -147,6 +172,7 @@ class AteraClient:
         backoff_initial_seconds: first backoff step (doubles, with jitter).
         backoff_max_seconds: longest single wait between tries.
         page_size: itemsInPage for paged listings (Atera caps it at 50).
+        auth_scheme: `x-api-key`, `bearer`, or `auto` (Bearer for JWT-shaped keys).
         transport: an httpx transport, for tests.
     """
 
@@ -162,6 +188,7 @@ class AteraClient:
         backoff_initial_seconds: float = settings.BACKOFF_INITIAL_SECONDS,
         backoff_max_seconds: float = settings.BACKOFF_MAX_SECONDS,
         page_size: int = settings.PAGE_SIZE,
+        auth_scheme: str = "auto",
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         if not api_key:
@@ -175,6 +202,9 @@ class AteraClient:
         self.backoff_max_seconds = backoff_max_seconds
         self.concurrency = max(1, concurrency)
         self.stats = ClientStats()
+        self.auth_scheme = choose_auth_scheme(auth_scheme, api_key)
+        self.detected_flavor: str | None = None
+        """`seed` or `v3`, from the first paging envelope seen (totalItems vs totalItemCount)."""
         self.first_server_time: datetime | None = None
         self._first_lock = threading.Lock()
         self._limiter = Limiter(Rate(rate_limit_per_minute, Duration.MINUTE))
@@ -182,7 +212,7 @@ class AteraClient:
         self._http = httpx.Client(
             base_url=self.api_url,
             headers={
-                "X-API-KEY": api_key,
+                **auth_headers(self.auth_scheme, api_key),
                 "Accept": "application/json",
                 "User-Agent": settings.USER_AGENT,
             },
@@ -221,6 +251,21 @@ class AteraClient:
             RateLimitError, ServerError, TransportError: when retries run out.
             PayloadError: when a 2xx body is not JSON.
         """
+        return self.request_json("GET", path, params=params)
+
+    def post_json(self, path: str, body: Any) -> Any:
+        """POST a JSON body to a read-only query endpoint (safe to retry); see get_json."""
+        return self.request_json("POST", path, body=body)
+
+    def request_json(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: Any = None,
+    ) -> Any:
+        """Send one request with retries and return its decoded JSON body."""
         retrying = Retrying(
             stop=stop_after_attempt(self.max_attempts),
             wait=self._wait,
@@ -231,14 +276,16 @@ class AteraClient:
         try:
             for attempt in retrying:
                 with attempt:
-                    return self._send_once("GET", path, params)
+                    return self._send_once(method, path, params, body)
         except _Retryable as exhausted:
             raise exhausted.error from None
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _send_once(self, method: str, path: str, params: dict[str, Any] | None) -> Any:
+    def _send_once(self, method: str, path: str, params: dict[str, Any] | None, body: Any) -> Any:
         self._limiter.try_acquire("atera")
-        request = self._http.build_request(method, path, params=params)
+        request = self._http.build_request(
+            method, path, params=params, json=body if method != "GET" else None
+        )
         where = describe_request(request)
         try:
             response = self._http.send(request)
@@ -397,6 +444,11 @@ class AteraClient:
             query = {**(params or {}), "page": page, "itemsInPage": self.page_size}
             body = self.get_json(path, query)
             items, total_pages, has_next = _envelope(body, path)
+            if self.detected_flavor is None and isinstance(body, dict):
+                if "totalItemCount" in body:
+                    self.detected_flavor = settings.FLAVOR_V3
+                elif "totalItems" in body:
+                    self.detected_flavor = settings.FLAVOR_SEED
             if not items:
                 return
             signature = tuple(_identity(item) for item in items)
@@ -418,9 +470,19 @@ class AteraClient:
         """Every ticket of the account, page by page."""
         return self.paginate(settings.TICKETS_PATH)
 
-    def iter_modified_tickets(self, modified_after: datetime) -> Iterator[list[dict]]:
-        """Tickets modified after an instant, page by page (statusmodified)."""
+    def iter_modified_tickets(
+        self, modified_after: datetime, endpoint: str = "statusmodified"
+    ) -> Iterator[list[dict]]:
+        """Tickets modified after an instant, page by page.
+
+        Args:
+            modified_after: the instant (sent in UTC).
+            endpoint: `statusmodified` (`?modifiedAfter=`, the seed contract) or
+                `lastmodified` (`?date=`, Atera's published v3 API).
+        """
         stamp = modified_after.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if endpoint == "lastmodified":
+            return self.paginate(settings.LAST_MODIFIED_PATH, {"date": stamp})
         return self.paginate(settings.STATUS_MODIFIED_PATH, {"modifiedAfter": stamp})
 
     def get_comments(self, ticket_id: int) -> list[dict]:
@@ -430,6 +492,26 @@ class AteraClient:
     def get_work_hours(self, ticket_id: int) -> list[dict]:
         """All work-hour records of one ticket."""
         return _collect(self.paginate(settings.WORK_HOURS_PATH.format(ticket_id=ticket_id)))
+
+    def get_work_hours_records(self, ticket_id: int) -> list[dict]:
+        """All work-hour records of one ticket, published v3 (`workhoursrecords`)."""
+        path = settings.WORK_HOURS_RECORDS_PATH.format(ticket_id=ticket_id)
+        return _collect(self.paginate(path))
+
+    def iter_account_work_hours(self) -> Iterator[list[dict]]:
+        """Every work-hour record of the account, page by page (published v3)."""
+        return self.paginate(settings.ACCOUNT_WORK_HOURS_PATH)
+
+    def get_billable_durations(self, ticket_ids: list[int]) -> list[dict]:
+        """Billable durations of up to 50 tickets in one call (published v3 bulk POST)."""
+        if len(ticket_ids) > settings.BULK_BILLABLE_MAX_IDS:
+            raise ValueError(f"at most {settings.BULK_BILLABLE_MAX_IDS} ids per call")
+        body = self.post_json(settings.BULK_BILLABLE_DURATION_PATH, list(ticket_ids))
+        if not isinstance(body, list):
+            raise PayloadError(
+                "POST /tickets/billableduration did not return a JSON array of durations"
+            )
+        return body
 
     def get_billable_duration(self, ticket_id: int) -> dict:
         """The billable duration summary of one ticket."""

@@ -31,6 +31,14 @@ class AteraConfiguration(BaseConfiguration):
     backoff_max_seconds: float = settings.BACKOFF_MAX_SECONDS
     page_size: int = settings.PAGE_SIZE
     overlap_seconds: int = settings.WATERMARK_OVERLAP_SECONDS
+    incremental_endpoint: str = "auto"
+    """statusmodified (seed), lastmodified (published v3), or auto: follow the API's shape."""
+    auth_scheme: str = "auto"
+    """x-api-key, bearer, or auto: Bearer for JWT-shaped keys, X-API-KEY otherwise."""
+    api_flavor: str = "auto"
+    """seed, v3, or auto: detected from the first listing's envelope."""
+    timezone: Optional[str] = None  # noqa: UP045
+    """IANA zone for timestamps sent without an offset (default: UTC)."""
 
 
 def load_atera_configuration() -> AteraConfiguration:

@@ -14,6 +14,9 @@ data of the same load: the watermark only moves when that data has landed.
 * `watermark`: `last_run_started_at` minus the overlap: the next sync asks for
   changes after it. Overlap duplicates are removed by the merge.
 * `open_ticket_ids`: tickets not Closed as of the last sync.
+* `api_flavor`: `seed` or `v3`, the API shape seen by the first sync; it
+  picks the incremental endpoint (`statusmodified?modifiedAfter=` for the
+  seed, `lastmodified?date=` for Atera's published API) unless configured.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from typing import Any
 
 from pipelines.atera import settings
 from pipelines.atera.client import AteraClient
+from pipelines.atera.errors import ConfigurationError
 from pipelines.atera.records import parse_timestamp
 
 logger = logging.getLogger("atera_sync.plan")
@@ -39,6 +43,8 @@ class SyncReport:
     """What the plan decided and saw, for the run summary."""
 
     mode: str = "full"
+    flavor: str = ""
+    incremental_endpoint: str = ""
     modified_after: datetime | None = None
     watermark_before: datetime | None = None
     server_time: datetime | None = None
@@ -59,6 +65,8 @@ class SyncPlan:
             after dlt has restored the state from the warehouse.
         overlap_seconds: how far before the last run's start the next one looks.
         full_refresh: ignore the watermark and list every ticket.
+        api_flavor: `seed`, `v3` or `auto` (remembered from the first sync).
+        incremental_endpoint: `statusmodified`, `lastmodified` or `auto` (by flavor).
         progress: optional progress callback.
     """
 
@@ -69,8 +77,21 @@ class SyncPlan:
         *,
         overlap_seconds: int = settings.WATERMARK_OVERLAP_SECONDS,
         full_refresh: bool = False,
+        api_flavor: str = "auto",
+        incremental_endpoint: str = "auto",
         progress: ProgressCallback | None = None,
     ) -> None:
+        if api_flavor not in ("auto", *settings.FLAVORS):
+            raise ConfigurationError(
+                f"[sources.atera] api_flavor {api_flavor!r} is unknown: use auto, seed or v3"
+            )
+        if incremental_endpoint not in ("auto", *settings.INCREMENTAL_ENDPOINTS):
+            raise ConfigurationError(
+                f"incremental endpoint {incremental_endpoint!r} is unknown: use auto, "
+                "statusmodified or lastmodified"
+            )
+        self.api_flavor = api_flavor
+        self.incremental_endpoint = incremental_endpoint
         self.client = client
         self._state_provider = state
         self._state: MutableMapping[str, Any] | None = None
@@ -96,6 +117,16 @@ class SyncPlan:
             self._tickets = self._list_tickets()
             self._advance_state(self._tickets)
         return self._tickets
+
+    @property
+    def flavor(self) -> str:
+        """`seed` or `v3`: configured, else remembered, else seen on this run's listing."""
+        if self.api_flavor != "auto":
+            return self.api_flavor
+        remembered = self.state.get("api_flavor")
+        if remembered in settings.FLAVORS:
+            return remembered
+        return self.client.detected_flavor or settings.FLAVOR_SEED
 
     def child_targets(self) -> list[int]:
         """Ticket ids whose comments, work hours and billable duration to fetch."""
@@ -123,7 +154,12 @@ class SyncPlan:
         else:
             self.report.mode = "incremental"
             self.report.modified_after = watermark
-            pages = self.client.iter_modified_tickets(watermark)
+            endpoint = self.incremental_endpoint
+            if endpoint == "auto":
+                v3 = self.flavor == settings.FLAVOR_V3
+                endpoint = "lastmodified" if v3 else "statusmodified"
+            self.report.incremental_endpoint = endpoint
+            pages = self.client.iter_modified_tickets(watermark, endpoint)
         by_id: dict[int, dict] = {}
         for page in pages:
             for ticket in page:
@@ -132,6 +168,7 @@ class SyncPlan:
             if self.progress:
                 self.progress("tickets", len(by_id), 0)
         self.report.tickets_listed = len(by_id)
+        self.report.flavor = self.flavor
         return list(by_id.values())
 
     def _advance_state(self, tickets: list[dict]) -> None:
@@ -154,6 +191,7 @@ class SyncPlan:
             else:
                 open_ids.add(ticket_id)
         self.state["open_ticket_ids"] = sorted(open_ids)
+        self.state["api_flavor"] = self.flavor
         self.report.open_tickets = len(open_ids)
 
     def _run_start(self, tickets: list[dict]) -> tuple[datetime | None, str]:

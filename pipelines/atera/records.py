@@ -9,8 +9,11 @@ dropped.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
-from datetime import UTC, datetime
+from collections import Counter
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from dlt.common.schema.typing import TTableSchemaColumns
@@ -40,12 +43,14 @@ TIMESTAMP_FIELDS = frozenset(
 _FRACTION = re.compile(r"(\.\d{1,6})\d*")
 
 
-def parse_timestamp(value: Any) -> Any:
+def parse_timestamp(value: Any, naive_zone: tzinfo = UTC) -> Any:
     """Return an aware UTC datetime for an ISO 8601 string; other values unchanged.
 
     Args:
         value: `2024-02-15T09:00:00Z`, `2024-02-15T10:00:00+01:00`,
-            `2024-02-15T09:00:00.1234567` (no offset: UTC), None, ...
+            `2024-02-15T09:00:00.1234567` (no offset), None, ...
+        naive_zone: the zone of values sent without an offset (UTC unless the
+            account's time zone is configured).
     """
     if not isinstance(value, str) or not value:
         return value
@@ -57,18 +62,57 @@ def parse_timestamp(value: Any) -> Any:
     except ValueError:
         return value
     if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
+        parsed = parsed.replace(tzinfo=naive_zone)
     return parsed.astimezone(UTC)
 
 
-def normalize_record(record: dict[str, Any], **extra: Any) -> dict[str, Any]:
+def normalize_record(
+    record: dict[str, Any], naive_zone: tzinfo = UTC, **extra: Any
+) -> dict[str, Any]:
     """Copy an API record with its timestamp fields parsed, plus `extra` fields."""
     row = {
-        key: (parse_timestamp(value) if key in TIMESTAMP_FIELDS else value)
+        key: (parse_timestamp(value, naive_zone) if key in TIMESTAMP_FIELDS else value)
         for key, value in record.items()
     }
     row.update(extra)
     return row
+
+
+def has_ticket_id(record: dict[str, Any]) -> bool:
+    """Whether a record already names its ticket (`TicketID`, or v3's `ticketId`)."""
+    return record.get("TicketID") is not None or record.get("ticketId") is not None
+
+
+def comment_keys(ticket_id: int, comments: list[dict[str, Any]]) -> list[str]:
+    """A stable key per comment of one ticket.
+
+    The seed's comments have a `CommentID`: the key is that id. Atera's published
+    API gives comments no id at all, so the key hashes what identifies one: the
+    ticket, date, authors, internal flag and text, plus an occurrence number so
+    that two identical comments on the same ticket stay two rows.
+    """
+    keys: list[str] = []
+    seen: Counter[str] = Counter()
+    for comment in comments:
+        if comment.get("CommentID") is not None:
+            keys.append(str(comment["CommentID"]))
+            continue
+        identity = json.dumps(
+            [
+                ticket_id,
+                comment.get("Date") or comment.get("CommentDate"),
+                comment.get("EndUserID"),
+                comment.get("TechnicianContactID"),
+                comment.get("CreatorContactID"),
+                bool(comment.get("IsInternal")),
+                comment.get("Comment") or comment.get("CommentText"),
+            ],
+            default=str,
+        )
+        digest = hashlib.sha256(identity.encode()).hexdigest()[:24]
+        seen[digest] += 1
+        keys.append(f"{ticket_id}-{digest}-{seen[digest]}")
+    return keys
 
 
 def _cols(**types: str) -> TTableSchemaColumns:
@@ -106,15 +150,20 @@ TICKET_COLUMNS = _cols(
 )
 TICKET_COLUMNS["ticket_id"]["nullable"] = False
 
+# Comments and work hours carry the seed's fields; rows in the published v3 shape
+# add their own columns (date, comment, work_hours_id, billiable, ...) as dlt
+# infers them. Both shapes share the keys comment_key and work_hour_id.
 COMMENT_COLUMNS = _cols(
-    comment_id="bigint",
+    comment_key="text",
     ticket_id="bigint",
+    comment_id="bigint",
     comment_text="text",
     comment_date="timestamp",
     creator_contact_id="bigint",
     is_internal="bool",
 )
-COMMENT_COLUMNS["comment_id"]["nullable"] = False
+COMMENT_COLUMNS["comment_key"]["nullable"] = False
+COMMENT_COLUMNS["ticket_id"]["nullable"] = False
 
 WORK_HOUR_COLUMNS = _cols(
     work_hour_id="bigint",
@@ -127,6 +176,7 @@ WORK_HOUR_COLUMNS = _cols(
     notes="text",
 )
 WORK_HOUR_COLUMNS["work_hour_id"]["nullable"] = False
+WORK_HOUR_COLUMNS["ticket_id"]["nullable"] = False
 
 BILLABLE_DURATION_COLUMNS = _cols(
     ticket_id="bigint",

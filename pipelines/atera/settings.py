@@ -11,10 +11,29 @@ API_PREFIX = "/api/v3"
 
 TICKETS_PATH = "/tickets"
 STATUS_MODIFIED_PATH = "/tickets/statusmodified"
+"""Seed contract: `?modifiedAfter=ISO`, the tickets changed after that instant."""
+LAST_MODIFIED_PATH = "/tickets/lastmodified"
+"""Published v3: `?date=ISO` (UTC), the tickets changed after that instant."""
 TICKET_PATH = "/tickets/{ticket_id}"
 COMMENTS_PATH = "/tickets/{ticket_id}/comments"
 WORK_HOURS_PATH = "/tickets/{ticket_id}/workhours"
+"""Seed: the work-hour records. Published v3: a billable/non-billable summary only."""
+WORK_HOURS_RECORDS_PATH = "/tickets/{ticket_id}/workhoursrecords"
+"""Published v3: the work-hour records of one ticket (paged)."""
+ACCOUNT_WORK_HOURS_PATH = "/workhours"
+"""Published v3: every work-hour record of the account (paged)."""
 BILLABLE_DURATION_PATH = "/tickets/{ticket_id}/billableduration"
+BULK_BILLABLE_DURATION_PATH = "/tickets/billableduration"
+"""Published v3: POST a JSON array of up to 50 ticket ids."""
+BULK_BILLABLE_MAX_IDS = 50
+
+FLAVOR_SEED = "seed"
+FLAVOR_V3 = "v3"
+FLAVORS = (FLAVOR_SEED, FLAVOR_V3)
+"""API shapes: the seed contract, or Atera's published OpenAPI v3."""
+
+INCREMENTAL_ENDPOINTS = ("statusmodified", "lastmodified")
+AUTH_SCHEMES = ("x-api-key", "bearer")
 
 PAGE_SIZE = 50
 """Atera caps itemsInPage at 50."""

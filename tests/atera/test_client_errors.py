@@ -197,3 +197,59 @@ def test_map_concurrently_keeps_order_and_raises_the_first_error():
 def test_repr_never_shows_the_key():
     with client_for(lambda r: httpx.Response(200, json=[])) as client:
         assert KEY not in repr(client)
+
+
+def test_auth_scheme_auto_sends_bearer_for_jwt_keys_and_x_api_key_otherwise():
+    from pipelines.atera.client import choose_auth_scheme
+
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl"
+    assert choose_auth_scheme("auto", jwt) == "bearer"
+    assert choose_auth_scheme("auto", "0123456789abcdef") == "x-api-key"
+    assert choose_auth_scheme("X-API-KEY", jwt) == "x-api-key"
+    with pytest.raises(ConfigurationError, match="auth_scheme"):
+        choose_auth_scheme("basic", jwt)
+
+    seen = []
+
+    def handler(request):
+        seen.append((request.headers.get("Authorization"), request.headers.get("X-API-KEY")))
+        return httpx.Response(200, json=[])
+
+    with AteraClient("https://atera.test", jwt, transport=httpx.MockTransport(handler)) as c:
+        c.get_json("/tickets")
+    assert seen == [(f"Bearer {jwt}", None)]
+
+
+def test_the_published_envelope_is_detected_and_followed_by_next_link():
+    def handler(request):
+        n = int(request.url.params["page"])
+        return httpx.Response(
+            200,
+            json={
+                "items": [{"TicketID": n}],
+                "page": n,
+                "itemsInPage": 1,
+                "totalItemCount": 2,
+                "totalPages": 2,
+                "prevLink": None if n == 1 else "https://atera.test/p1",
+                "nextLink": "" if n == 2 else "https://atera.test/p2",
+            },
+        )
+
+    with client_for(handler) as client:
+        assert [p[0]["TicketID"] for p in client.iter_tickets()] == [1, 2]
+        assert client.detected_flavor == "v3"
+
+
+def test_bulk_billable_duration_posts_the_ids():
+    bodies = []
+
+    def handler(request):
+        bodies.append((request.method, request.url.path, request.content))
+        return httpx.Response(200, json=[{"ticketId": 1, "TotalDurationHours": 1.5}])
+
+    with client_for(handler) as client:
+        assert client.get_billable_durations([1, 2]) == [{"ticketId": 1, "TotalDurationHours": 1.5}]
+        with pytest.raises(ValueError):
+            client.get_billable_durations(list(range(51)))
+    assert bodies == [("POST", "/api/v3/tickets/billableduration", b"[1,2]")]

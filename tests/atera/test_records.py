@@ -48,3 +48,29 @@ def test_normalize_record_parses_known_date_fields_only():
         "TicketTitle": "2024-02-15",
         "observed_at": NINE_UTC,
     }
+
+
+def test_seed_comments_are_keyed_by_their_id():
+    from pipelines.atera.records import comment_keys
+
+    assert comment_keys(7, [{"CommentID": 11}, {"CommentID": 12}]) == ["11", "12"]
+
+
+def test_id_less_comments_get_stable_distinct_keys():
+    from pipelines.atera.records import comment_keys
+
+    hello = {"Date": "2024-02-15T09:00:00", "Comment": "hello", "TechnicianContactID": 3}
+    bye = {**hello, "Comment": "bye"}
+    first = comment_keys(7, [hello, bye, hello])
+    assert len(set(first)) == 3  # an exact repeat stays a separate row
+    assert comment_keys(7, [hello, bye, hello]) == first  # stable across syncs
+    assert comment_keys(8, [hello])[0] != first[0]  # the ticket is part of the key
+    internal = {**hello, "IsInternal": True}
+    assert comment_keys(7, [internal])[0] != first[0]
+
+
+def test_naive_timestamps_can_be_read_in_the_account_zone():
+    from zoneinfo import ZoneInfo
+
+    parsed = parse_timestamp("2024-07-01T10:00:00", ZoneInfo("Europe/Amsterdam"))
+    assert parsed == datetime(2024, 7, 1, 8, 0, tzinfo=UTC)
