@@ -26,6 +26,7 @@ test: $(STAMP) ## Run the test suite
 lint: $(STAMP) ## Lint and check formatting with ruff
 	$(BIN)/ruff check pipelines tests benchmarks
 	$(BIN)/ruff format --check pipelines tests benchmarks
+	$(BIN)/sqlfluff lint sql
 
 sandbox: $(STAMP) ## Serve the Atera sandbox on http://127.0.0.1:8765
 	$(BIN)/atera-sync sandbox --port 8765

@@ -33,7 +33,8 @@ DEMO_RATE_LIMIT_PER_MINUTE = 10_000
 
 DEMO_API_KEY = "sandbox-demo-key"
 
-console = Console()
+# a log file is no terminal: give the tables room instead of rich's default 80 columns
+console = Console(width=None if sys.stdout.isatty() else 120)
 logger = logging.getLogger("atera_sync")
 
 
@@ -205,7 +206,7 @@ def _build_models(duckdb_path: Path, as_of: datetime | None) -> None:
         f"models: built {len(result.models)} relations, {result.tests_passed} data tests "
         f"passed in {result.duration_s:.1f} s"
     )
-    print_compliance(console, result.compliance_by_priority)
+    print_compliance(console, result.compliance_by_priority, result.as_of)
 
 
 def _parse_as_of(value: str | None) -> datetime | None:

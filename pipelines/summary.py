@@ -58,26 +58,29 @@ def _steps(result: SyncResult) -> str:
     return ", ".join(parts)
 
 
-def print_compliance(console: Console, frame: pd.DataFrame) -> None:
+COMPLIANCE_COLUMNS = {
+    "ticket_priority": "priority",
+    "target_minutes": "target min",
+    "tickets": "tickets",
+    "met": "met",
+    "breached": "breached",
+    "pending": "pending",
+    "compliance_pct": "compliance %",
+    "median_response_minutes": "median min",
+    "p90_response_minutes": "p90 min",
+}
+
+
+def print_compliance(console: Console, frame: pd.DataFrame, as_of: datetime) -> None:
     """The first-response SLA compliance table, one row per priority."""
-    table = Table(title="First-response SLA compliance by priority", title_justify="left")
-    columns = [
-        c
-        for c in (
-            "ticket_priority",
-            "target_minutes",
-            "tickets",
-            "met",
-            "breached",
-            "pending",
-            "compliance_pct",
-            "median_response_minutes",
-            "p90_response_minutes",
-        )
-        if c in frame.columns
-    ]
+    table = Table(
+        title=f"First-response SLA compliance by priority (as of {_stamp(as_of)})",
+        title_justify="left",
+    )
+    columns = [c for c in COMPLIANCE_COLUMNS if c in frame.columns]
     for column in columns:
-        table.add_column(column, justify="left" if column == "ticket_priority" else "right")
+        justify = "left" if column == "ticket_priority" else "right"
+        table.add_column(COMPLIANCE_COLUMNS[column], justify=justify, no_wrap=True)
     for record in frame[columns].to_dict("records"):
         table.add_row(*(_cell(record[c]) for c in columns))
     console.print(table)
@@ -87,7 +90,7 @@ def _cell(value: object) -> str:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return "-"
     if isinstance(value, float):
-        return f"{value:,.1f}"
+        return f"{value:,.0f}" if value.is_integer() else f"{value:,.1f}"
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)

@@ -1,0 +1,89 @@
+"""Read the `[models]` settings through dlt's config providers.
+
+Values come from environment variables (`MODELS__PAUSE_SLA_WHEN_PENDING`,
+`MODELS__SLA_TARGETS__CRITICAL`, `MODELS__BUSINESS_HOURS__MONDAY`, ...),
+then `.dlt/config.toml` in the working directory, then the defaults in
+`pipelines.models.settings`. A single value set in the environment
+overrides the same key of a TOML table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import dlt
+
+from pipelines.models.errors import ModelSettingsError
+from pipelines.models.settings import (
+    KNOWN_PRIORITIES,
+    WEEKDAYS,
+    BusinessHours,
+    ModelSettings,
+)
+
+SECTION = "models"
+
+
+def _get(key: str, expected_type: type | None = None) -> Any:
+    try:
+        return dlt.config.get(f"{SECTION}.{key}", expected_type)
+    except Exception as exc:  # dlt raises its own coercion errors
+        raise ModelSettingsError(f"cannot read [{SECTION}] {key}: {exc}") from exc
+
+
+def _table(key: str) -> dict[str, Any]:
+    value = _get(key, dict)
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ModelSettingsError(f"[{SECTION}.{key}] must be a table, got {value!r}")
+    return dict(value)
+
+
+def _sla_targets() -> dict[str, float]:
+    targets: dict[str, Any] = _table("sla_targets")
+    for priority in KNOWN_PRIORITIES:
+        for spelling in (priority, priority.lower(), priority.upper()):
+            value = _get(f"sla_targets.{spelling}", float)
+            if value is not None:
+                targets[priority] = value
+                break
+    return targets
+
+
+def _business_hours(table: dict[str, Any]) -> BusinessHours | None:
+    enabled = _get("business_hours.enabled", bool)
+    if enabled is None:
+        enabled = bool(table.get("enabled", False))
+    if not enabled:
+        return None
+    days: dict[str, Any] = {k: v for k, v in table.items() if k.lower() in WEEKDAYS}
+    for day in WEEKDAYS:
+        value = _get(f"business_hours.{day}")
+        if value is not None:
+            days[day] = value
+    holidays = _get("business_hours.holidays", list)
+    if holidays is None:
+        holidays = table.get("holidays", [])
+    return BusinessHours.from_config(days, holidays)
+
+
+def load_model_settings() -> ModelSettings:
+    """Resolve the `[models]` settings from the environment, `.dlt/config.toml` and defaults.
+
+    Returns:
+        The settings to pass to `run_models`.
+
+    Raises:
+        ModelSettingsError: a value cannot be read or is invalid (the message names it).
+    """
+    business_table = _table("business_hours")
+    pause = _get("pause_sla_when_pending", bool)
+    time_zone = _get("time_zone", str)
+    return ModelSettings(
+        sla_targets=_sla_targets(),
+        pause_sla_when_pending=bool(pause) if pause is not None else False,
+        time_zone=time_zone or "UTC",
+        business_hours=_business_hours(business_table),
+    )

@@ -1,0 +1,223 @@
+"""What the SQL models can be told: SLA targets, the business-hours calendar, pauses.
+
+Defaults live here, in code; `pipelines.models.config.load_model_settings`
+overrides them from the dlt config section `[models]`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from types import MappingProxyType
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pipelines.models.errors import ModelSettingsError
+
+KNOWN_PRIORITIES: tuple[str, ...] = ("Critical", "High", "Medium", "Low")
+"""Atera's priorities, most urgent first; this is also the report order."""
+
+UNKNOWN_PRIORITY = "Unknown"
+"""Where tickets with no priority, or one without a target, are counted."""
+
+DEFAULT_SLA_TARGETS: Mapping[str, float] = MappingProxyType(
+    {"Critical": 60.0, "High": 240.0, "Medium": 480.0, "Low": 1440.0}
+)
+"""First-response targets in minutes, from the ticket contract's 'Typical SLA'."""
+
+WEEKDAYS: tuple[str, ...] = (
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+)
+
+DEFAULT_OPENING_HOURS = "09:00-17:00"
+"""Monday to Friday, when business hours are enabled and a weekday is not configured."""
+
+MINUTES_PER_DAY = 24 * 60
+
+OpeningRange = tuple[int, int]
+"""Minutes after local midnight: (start, end), end up to 1440 (`24:00`)."""
+
+_RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+_CLOSED = frozenset({"", "closed", "none", "-"})
+
+
+def normalize_priority(value: str) -> str:
+    """Spell a priority like the staging models do: trimmed, first letter upper case.
+
+    Args:
+        value: a priority as configured or sent by Atera, e.g. ` critical`.
+    """
+    text = value.strip()
+    return text[:1].upper() + text[1:].lower()
+
+
+def parse_opening_hours(value: str | Iterable[str] | None) -> tuple[OpeningRange, ...]:
+    """Read one weekday's opening hours.
+
+    Args:
+        value: `"09:00-17:00"`, `"08:00-12:00, 13:00-17:00"`, a list of such
+            ranges, or `""` / `"closed"` / None for a closed day. `24:00` ends a day.
+
+    Returns:
+        Sorted, merged (start, end) ranges in minutes after local midnight.
+
+    Raises:
+        ModelSettingsError: a range is not `HH:MM-HH:MM` or does not end after it starts.
+    """
+    if value is None:
+        return ()
+    parts = value.split(",") if isinstance(value, str) else list(value)
+    ranges: list[OpeningRange] = []
+    for part in parts:
+        if str(part).strip().lower() in _CLOSED:
+            continue
+        match = _RANGE.match(str(part))
+        if match is None:
+            raise ModelSettingsError(
+                f"opening hours {part!r} are not HH:MM-HH:MM (e.g. '09:00-17:00')"
+            )
+        start_h, start_m, end_h, end_m = (int(g) for g in match.groups())
+        start, end = start_h * 60 + start_m, end_h * 60 + end_m
+        if start_m > 59 or end_m > 59 or not 0 <= start < end <= MINUTES_PER_DAY:
+            raise ModelSettingsError(
+                f"opening hours {part!r} must start before they end, within 00:00-24:00"
+            )
+        ranges.append((start, end))
+    merged: list[OpeningRange] = []
+    for start, end in sorted(ranges):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return tuple(merged)
+
+
+def _parse_holiday(value: date | str) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError as exc:
+        raise ModelSettingsError(f"holiday {value!r} is not a date like 2025-12-25") from exc
+
+
+@dataclass(frozen=True)
+class BusinessHours:
+    """Opening hours per weekday (local time) and holidays (whole local days closed).
+
+    Attributes:
+        weekly: weekday (0 = Monday) -> opening ranges in minutes after local midnight.
+        holidays: local dates on which nothing is open.
+    """
+
+    weekly: Mapping[int, tuple[OpeningRange, ...]] = field(
+        default_factory=lambda: {
+            day: parse_opening_hours(DEFAULT_OPENING_HOURS if day < 5 else None) for day in range(7)
+        }
+    )
+    holidays: frozenset[date] = frozenset()
+
+    def __post_init__(self) -> None:
+        weekly = {day: tuple(self.weekly.get(day, ())) for day in range(7)}
+        object.__setattr__(self, "weekly", MappingProxyType(weekly))
+        object.__setattr__(self, "holidays", frozenset(_parse_holiday(d) for d in self.holidays))
+        if not any(weekly.values()):
+            raise ModelSettingsError(
+                "business hours are enabled but no weekday has opening hours; "
+                "set e.g. [models.business_hours] monday = '09:00-17:00'"
+            )
+
+    @classmethod
+    def from_config(
+        cls,
+        days: Mapping[str, str | Iterable[str] | None] | None = None,
+        holidays: Iterable[date | str] = (),
+    ) -> BusinessHours:
+        """Build from weekday names; days not given keep the default (Mon-Fri 09:00-17:00).
+
+        Args:
+            days: e.g. `{"monday": "08:00-12:00, 13:00-17:00", "saturday": "10:00-14:00"}`.
+            holidays: ISO dates, e.g. `["2025-12-25"]`.
+
+        Raises:
+            ModelSettingsError: an unknown weekday name or unreadable hours or dates.
+        """
+        weekly = dict(cls().weekly)
+        for name, value in (days or {}).items():
+            key = name.strip().lower()
+            if key not in WEEKDAYS:
+                raise ModelSettingsError(
+                    f"unknown weekday {name!r} in business hours; use one of {', '.join(WEEKDAYS)}"
+                )
+            weekly[WEEKDAYS.index(key)] = parse_opening_hours(value)
+        return cls(weekly=weekly, holidays=frozenset(_parse_holiday(d) for d in holidays))
+
+    def opening_ranges(self, day: date) -> tuple[OpeningRange, ...]:
+        """Opening ranges of one local date (none on holidays)."""
+        if day in self.holidays:
+            return ()
+        return self.weekly[day.weekday()]
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """Everything the SQL models can be configured with.
+
+    Attributes:
+        sla_targets: priority -> first-response target in minutes. Critical, High,
+            Medium and Low are always present (defaults from the contract); any
+            extra priority is reported after them.
+        pause_sla_when_pending: do not count the minutes a ticket spent in Pending
+            before its first response (needs the status snapshots).
+        time_zone: IANA zone of the business-hours calendar and of calendar months.
+        business_hours: None counts calendar minutes (24/7); otherwise only the
+            minutes in these opening hours count.
+    """
+
+    sla_targets: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_SLA_TARGETS))
+    pause_sla_when_pending: bool = False
+    time_zone: str = "UTC"
+    business_hours: BusinessHours | None = None
+
+    def __post_init__(self) -> None:
+        targets: dict[str, float] = dict(DEFAULT_SLA_TARGETS)
+        for name, minutes in self.sla_targets.items():
+            priority = normalize_priority(str(name))
+            if not priority or priority == UNKNOWN_PRIORITY:
+                raise ModelSettingsError(
+                    f"{name!r} cannot be a priority in [models.sla_targets]: "
+                    f"'{UNKNOWN_PRIORITY}' is reserved for tickets without a target"
+                )
+            try:
+                value = float(minutes)
+            except (TypeError, ValueError) as exc:
+                raise ModelSettingsError(
+                    f"[models.sla_targets] {priority} = {minutes!r} is not a number of minutes"
+                ) from exc
+            if not (value > 0 and math.isfinite(value)):
+                raise ModelSettingsError(
+                    f"[models.sla_targets] {priority} = {minutes!r} must be a number of "
+                    "minutes above 0"
+                )
+            targets[priority] = value
+        object.__setattr__(self, "sla_targets", MappingProxyType(targets))
+        try:
+            ZoneInfo(self.time_zone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ModelSettingsError(
+                f"[models] time_zone = {self.time_zone!r} is not an IANA time zone "
+                "such as 'Europe/Amsterdam' (is the tz database installed?)"
+            ) from exc
+
+    def ranked_targets(self) -> list[tuple[str, float, int]]:
+        """(priority, target minutes, rank): the known four first, then extras as configured."""
+        names = list(KNOWN_PRIORITIES) + [p for p in self.sla_targets if p not in KNOWN_PRIORITIES]
+        return [(name, self.sla_targets[name], rank) for rank, name in enumerate(names, start=1)]

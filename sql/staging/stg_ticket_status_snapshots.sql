@@ -1,0 +1,42 @@
+-- One row per ticket per sync that fetched it: the status and priority it had then.
+-- observed_at is when that sync started (server time); last_activity_at is the
+-- ticket's LastActivityDate at the time, the best estimate of when a status changed.
+with
+
+source as (
+
+    select * from raw_contract.ticket_status_snapshots
+
+),
+
+renamed as (
+
+    select
+        cast(ticket_id as bigint) as ticket_id,
+        nullif(trim(ticket_status), '') as raw_ticket_status,
+        nullif(trim(ticket_priority), '') as raw_ticket_priority,
+        cast(observed_at as timestamptz) as observed_at,
+        cast(last_activity_date as timestamptz) as last_activity_at,
+        _dlt_load_id as dlt_load_id
+
+    from source
+
+),
+
+final as (
+
+    select
+        ticket_id,
+        upper(left(raw_ticket_status, 1))
+        || lower(substr(raw_ticket_status, 2)) as ticket_status,
+        upper(left(raw_ticket_priority, 1))
+        || lower(substr(raw_ticket_priority, 2)) as ticket_priority,
+        observed_at,
+        last_activity_at,
+        dlt_load_id
+
+    from renamed
+
+)
+
+select * from final

@@ -1,0 +1,93 @@
+"""The SLA marts on synced sandbox data equal the SLA definition computed in Python."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.atera.records import parse_timestamp
+from pipelines.models import run_models
+from pipelines.sandbox import AteraSandbox
+from pipelines.sync import run_sync
+from tests.conftest import TEST_API_KEY, config_for
+
+TARGETS = {"Critical": 60, "High": 240, "Medium": 480, "Low": 1440}
+PRIORITY_ORDER = ["Critical", "High", "Medium", "Low"]
+
+
+def first_response(ticket: dict, comments: list[dict]) -> datetime | None:
+    if ticket.get("FirstResponseDate"):
+        return parse_timestamp(ticket["FirstResponseDate"])
+    technician_replies = [
+        parse_timestamp(c["CommentDate"])
+        for c in comments
+        if c["TicketID"] == ticket["TicketID"]
+        and not c["IsInternal"]
+        and c["CreatorContactID"] != ticket["EndUserID"]
+    ]
+    return min(technician_replies, default=None)
+
+
+def expected_statuses(snapshot: dict, as_of: datetime) -> dict[str, Counter]:
+    """The README's SLA definition, applied to the API's data."""
+    by_priority: dict[str, Counter] = {}
+    for ticket in snapshot["tickets"]:
+        priority = ticket.get("TicketPriority")
+        target = TARGETS.get(priority)
+        bucket = by_priority.setdefault(priority if target else "Unknown", Counter())
+        bucket["tickets"] += 1
+        if target is None:
+            continue
+        created = parse_timestamp(ticket["TicketCreatedDate"])
+        fulfilled = first_response(ticket, snapshot["comments"]) or parse_timestamp(
+            ticket.get("TicketResolvedDate")
+        )
+        if fulfilled is not None:
+            minutes = (fulfilled - created).total_seconds() / 60
+            bucket["met" if minutes <= target else "breached"] += 1
+        elif (as_of - created).total_seconds() / 60 > target:
+            bucket["breached"] += 1
+        else:
+            bucket["pending"] += 1
+    return by_priority
+
+
+@pytest.fixture(scope="module")
+def synced(tmp_path_factory: pytest.TempPathFactory):
+    duckdb_path = tmp_path_factory.mktemp("models") / "atera.duckdb"
+    with AteraSandbox(api_key=TEST_API_KEY, tickets=400, seed=21, rate_limit=None) as sandbox:
+        run_sync(config_for(sandbox), duckdb_path)
+        yield duckdb_path, sandbox.snapshot()
+
+
+def test_data_tests_pass_and_compliance_matches_the_definition(synced):
+    duckdb_path, snapshot = synced
+    as_of = datetime.now(UTC).replace(microsecond=0)
+    with duckdb.connect(str(duckdb_path)) as con:
+        result = run_models(con, as_of=as_of)
+        assert result.tests_passed > 0
+        rows = con.execute(
+            "select ticket_priority, tickets, met, breached, pending, compliance_pct "
+            "from analytics.sla_first_response_by_priority order by priority_rank"
+        ).fetchall()
+    expected = expected_statuses(snapshot, as_of)
+    order = [p for p in PRIORITY_ORDER] + (["Unknown"] if "Unknown" in expected else [])
+    assert [r[0] for r in rows] == order
+    for priority, tickets, met, breached, pending, compliance in rows:
+        want = expected.get(priority, Counter())
+        assert (tickets, met, breached, pending) == (
+            want["tickets"],
+            want["met"],
+            want["breached"],
+            want["pending"],
+        ), priority
+        if met + breached:
+            assert compliance == pytest.approx(100 * met / (met + breached), abs=0.1)
+    # the sandbox's data is believable: neither perfect nor hopeless
+    total_met = sum(r[2] for r in rows)
+    total_breached = sum(r[3] for r in rows)
+    assert 0.6 < total_met / (total_met + total_breached) < 0.97
