@@ -4,6 +4,10 @@ Usage::
 
     python -m pipelines.sandbox --port 8765 [--host 127.0.0.1] [--tickets 2847]
         [--seed 42] [--api-key KEY] [--rate-limit 700] [--latency-ms 0]
+        [--dialect seed|v3]
+
+``--dialect seed`` (default) serves the seed contract's shapes; ``--dialect v3``
+serves the same data in the shapes of Atera's published OpenAPI v3 description.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ def serve(
     child_envelope: str = "items",
     echo: Callable[[str], None] | None = None,
     stop_event: threading.Event | None = None,
+    dialect: str = "seed",
 ) -> None:
     """Start a sandbox, print how to reach it and serve until Ctrl-C.
 
@@ -40,6 +45,7 @@ def serve(
         child_envelope: ``"items"`` or ``"paged"`` for comment/work-hour lists.
         echo: Where to print the connection details (default: stdout, flushed).
         stop_event: Stop serving when this event is set (for embedding and tests).
+        dialect: ``"seed"`` (seed contract shapes) or ``"v3"`` (Atera's published shapes).
     """
     sandbox = AteraSandbox(
         api_key=api_key,
@@ -50,14 +56,19 @@ def serve(
         child_envelope=child_envelope,
         host=host,
         port=port,
+        dialect=dialect,
     )
     echo = echo or _print
     stop = stop_event or threading.Event()
     with sandbox:
-        echo(f"Atera sandbox serving {tickets} tickets")
+        suffix = " (published v3 dialect)" if dialect == "v3" else ""
+        echo(f"Atera sandbox serving {tickets} tickets{suffix}")
         echo(f"  base URL: {sandbox.base_url}")
         echo(f"  API URL:  {sandbox.api_url}")
-        echo(f"  API key:  {api_key}  (send it as the X-API-KEY header)")
+        if dialect == "v3":
+            echo(f"  API key:  {api_key}  (send it as X-API-KEY or Authorization: Bearer)")
+        else:
+            echo(f"  API key:  {api_key}  (send it as the X-API-KEY header)")
         echo("Press Ctrl-C to stop.")
         try:
             while not stop.wait(0.5):
@@ -89,7 +100,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--child-envelope",
         choices=("items", "paged"),
         default="items",
-        help="envelope of comment and work-hour lists (default items)",
+        help="envelope of comment and work-hour lists, seed dialect (default items)",
+    )
+    parser.add_argument(
+        "--dialect",
+        choices=("seed", "v3"),
+        default="seed",
+        help="wire shapes: the seed contract or Atera's published v3 API (default seed)",
     )
     return parser
 
@@ -113,6 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         rate_limit=args.rate_limit,
         latency_ms=args.latency_ms,
         child_envelope=args.child_envelope,
+        dialect=args.dialect,
     )
     return 0
 

@@ -1,9 +1,12 @@
 """Deterministic ticket data and the in-memory store behind the Atera sandbox.
 
 The store holds tickets, comments and work-hour records in the exact shape the
-Atera ticket API v3 serves them and enforces the API's business rules
-(validation, status transitions, first response). It knows nothing about HTTP:
-the server turns :class:`SandboxError` into JSON error responses.
+seed contract serves them and enforces the API's business rules (validation,
+status transitions, first response). A few attributes only the published v3 API
+shows (ticket impact, on-site flag and rate of a work-hour record) live in side
+tables, so the seed shapes stay untouched; :mod:`pipelines.sandbox.dialects`
+turns the same data into the published v3 shapes. The store knows nothing about
+HTTP: the server turns :class:`SandboxError` into error responses.
 """
 
 from __future__ import annotations
@@ -37,6 +40,22 @@ TRANSITIONS = {
     "Resolved": frozenset({"Open", "Closed"}),
     "Closed": frozenset(),
 }
+
+#: Ticket impact values of the published v3 API.
+IMPACTS = ("NoImpact", "SiteDown", "ServerIssue", "Minor", "Major", "Crisis")
+#: Default impact per priority; the ticket id picks one (no random draw, so the
+#: generated seed data is the same as before impacts existed).
+DEFAULT_IMPACTS = {
+    "Low": ("NoImpact", "Minor"),
+    "Medium": ("Minor", "Major"),
+    "High": ("Major", "ServerIssue"),
+    "Critical": ("SiteDown", "Crisis"),
+}
+#: Work-hour notes that mean the technician was on the customer's site.
+ON_SITE_NOTES = "On-site visit"
+#: Hourly rates (RateID -> amount): 1 = remote work, 2 = on-site work.
+RATES = {1: 120.0, 2: 150.0}
+REMOTE_RATE_ID, ON_SITE_RATE_ID = 1, 2
 
 FIRST_TICKET_ID = 10001
 FIRST_COMMENT_ID = 500001
@@ -88,6 +107,11 @@ class EndUser:
     last_name: str
     email: str
 
+    @property
+    def phone(self) -> str:
+        """A fictional phone number derived from the contact id."""
+        return f"+1-555-{self.contact_id % 10000:04d}"
+
 
 @dataclass
 class Customer:
@@ -97,6 +121,17 @@ class Customer:
     name: str
     domain: str
     end_users: list[EndUser] = field(default_factory=list)
+
+    @property
+    def business_number(self) -> str:
+        """A fictional business (tax) number derived from the customer id."""
+        return f"BN-{self.customer_id:06d}"
+
+
+def default_impact(ticket_id: int, priority: str) -> str:
+    """The impact a ticket gets when none is given (deterministic, see :data:`DEFAULT_IMPACTS`)."""
+    options = DEFAULT_IMPACTS[priority]
+    return options[ticket_id % len(options)]
 
 
 # --------------------------------------------------------------------------- time helpers
@@ -745,6 +780,12 @@ class TicketStore:
         for comments in self._comments.values():
             comments.sort(key=_comment_order)
         self._json_cache: dict[int, bytes] = {}
+        # Side tables of attributes only the published v3 API shows.
+        self._impacts: dict[int, str] = {
+            tid: default_impact(tid, t["TicketPriority"]) for tid, t in self._tickets.items()
+        }
+        self._on_site: dict[int, bool] = {}  # WorkHourID -> explicit OnCustomerSite
+        self._rate_ids: dict[int, int | None] = {}  # WorkHourID -> explicit RateID
         self._next_ticket_id = FIRST_TICKET_ID + tickets
         self._next_comment_id = FIRST_COMMENT_ID + len(gen.comments)
         self._next_work_hour_id = FIRST_WORK_HOUR_ID + len(gen.work_hours)
@@ -796,6 +837,66 @@ class TicketStore:
             self._ticket(ticket_id)
             return self._modified[ticket_id]
 
+    @property
+    def lock(self) -> threading.RLock:
+        """The store's re-entrant lock: hold it to read several things consistently."""
+        return self._lock
+
+    def ticket_ids(self) -> list[int]:
+        """All ticket ids in ascending order."""
+        with self._lock:
+            return self._ordered_ids()
+
+    def ids_modified_after(self, instant: datetime) -> list[int]:
+        """Ids of tickets whose modification time is strictly after ``instant``, ascending."""
+        instant = to_utc(instant)
+        with self._lock:
+            return self._ids_modified_after(instant)
+
+    def impact(self, ticket_id: int) -> str:
+        """The ticket's impact (one of :data:`IMPACTS`).
+
+        Raises:
+            SandboxError: 404 when the ticket does not exist.
+        """
+        with self._lock:
+            self._ticket(ticket_id)
+            return self._impacts[ticket_id]
+
+    def on_customer_site(self, record: dict[str, Any]) -> bool:
+        """Whether a work-hour record was on the customer's site.
+
+        Explicit when recorded with ``on_customer_site``, else derived from the notes
+        (:data:`ON_SITE_NOTES`).
+        """
+        with self._lock:
+            explicit = self._on_site.get(record["WorkHourID"])
+        return record["Notes"] == ON_SITE_NOTES if explicit is None else explicit
+
+    def rate_id(self, record: dict[str, Any]) -> int | None:
+        """The RateID of a work-hour record (a key of :data:`RATES`) or ``None``.
+
+        Explicit when recorded with ``rate_id``; else billable on-site work has
+        :data:`ON_SITE_RATE_ID`, other billable work :data:`REMOTE_RATE_ID` and
+        non-billable work none.
+        """
+        with self._lock:
+            if record["WorkHourID"] in self._rate_ids:
+                return self._rate_ids[record["WorkHourID"]]
+        if not record["IsBillable"]:
+            return None
+        return ON_SITE_RATE_ID if self.on_customer_site(record) else REMOTE_RATE_ID
+
+    def end_user_by_email(self, email: str) -> EndUser | None:
+        """The end user with this email (case-insensitive), if any."""
+        wanted = email.strip().lower()
+        return next((u for u in self.end_users.values() if u.email.lower() == wanted), None)
+
+    def technician_by_email(self, email: str) -> Technician | None:
+        """The technician with this email (case-insensitive), if any."""
+        wanted = email.strip().lower()
+        return next((t for t in self.technicians.values() if t.email.lower() == wanted), None)
+
     def comments(self, ticket_id: int) -> list[dict[str, Any]]:
         """Return copies of a ticket's comments, by CommentDate then CommentID."""
         with self._lock:
@@ -835,11 +936,13 @@ class TicketStore:
 
     # -- writes -------------------------------------------------------------
 
-    def create_ticket(self, body: dict[str, Any]) -> dict[str, Any]:
+    def create_ticket(self, body: dict[str, Any], *, impact: str | None = None) -> dict[str, Any]:
         """Create a ticket from an API request body.
 
         Args:
             body: The JSON body of ``POST /tickets``.
+            impact: The ticket's impact (one of :data:`IMPACTS`); default from the
+                priority (:func:`default_impact`).
 
         Returns:
             ``{"ActionID", "TicketID", "TicketTitle"}``.
@@ -852,6 +955,8 @@ class TicketStore:
         priority = _choice(body.get("TicketPriority"), PRIORITIES, "Medium", "priority")
         ticket_type = _choice(body.get("TicketType"), TICKET_TYPES, "Problem", "ticket type")
         description = _optional_text(body.get("Description"), "Description")
+        if impact is not None:
+            impact = _choice(impact, IMPACTS, None, "impact")
         with self._lock:
             customer, user = self._resolve_customer(body.get("CustomerID"), body.get("EndUserID"))
             tech = self._resolve_technician(body.get("TechnicianContactID"))
@@ -876,16 +981,20 @@ class TicketStore:
                 "TicketSource": "API",
             }
             self._modified[ticket_id] = now
+            self._impacts[ticket_id] = impact or default_impact(ticket_id, priority)
             self._comments[ticket_id] = []
             self._work_hours[ticket_id] = []
         return {"ActionID": ticket_id, "TicketID": ticket_id, "TicketTitle": title}
 
-    def update_ticket(self, ticket_id: int, body: dict[str, Any]) -> dict[str, Any]:
+    def update_ticket(
+        self, ticket_id: int, body: dict[str, Any], *, impact: str | None = None
+    ) -> dict[str, Any]:
         """Update a ticket from an API request body.
 
         Accepts TicketStatus, TicketPriority, TicketTitle, Description, TicketType
         and TechnicianContactID; other keys are ignored. Status changes follow
-        :data:`TRANSITIONS`.
+        :data:`TRANSITIONS`. ``impact`` (one of :data:`IMPACTS`) changes the
+        ticket's impact; any effective change counts as a modification.
 
         Returns:
             A copy of the updated ticket.
@@ -899,21 +1008,30 @@ class TicketStore:
             ticket = self._ticket(ticket_id)
             changes = self._validated_changes(ticket, body)
             changes = {k: v for k, v in changes.items() if ticket[k] != v}
-            if changes:
+            new_impact = None if impact is None else _choice(impact, IMPACTS, None, "impact")
+            if new_impact == self._impacts[ticket_id]:
+                new_impact = None
+            if changes or new_impact is not None:
                 now = to_utc(self.clock())
                 if "TicketStatus" in changes:
                     changes.update(_status_side_effects(ticket, changes["TicketStatus"], now))
                 ticket.update(changes)
+                if new_impact is not None:
+                    self._impacts[ticket_id] = new_impact
                 self._touch(ticket_id, now)
             return dict(ticket)
 
-    def add_comment(self, ticket_id: int, body: dict[str, Any]) -> dict[str, Any]:
+    def add_comment(
+        self, ticket_id: int, body: dict[str, Any], *, when: datetime | None = None
+    ) -> dict[str, Any]:
         """Add a comment from an API request body.
 
         Args:
             ticket_id: The ticket to comment on.
             body: ``{"CommentText": str, "IsInternal": bool = False,
                 "CreatorContactID": int = the ticket's technician}``.
+            when: The comment's date (default: now); the ticket is modified now
+                either way.
 
         Returns:
             The created comment.
@@ -936,7 +1054,7 @@ class TicketStore:
                 "CommentID": self._next_comment_id,
                 "TicketID": ticket_id,
                 "CommentText": text,
-                "CommentDate": format_dt(now),
+                "CommentDate": format_dt(now if when is None else when),
                 "CreatorContactID": creator,
                 "IsInternal": internal,
             }
@@ -956,8 +1074,11 @@ class TicketStore:
         end: datetime | str,
         is_billable: bool,
         notes: str = "",
+        *,
+        on_customer_site: bool | None = None,
+        rate_id: int | None = None,
     ) -> dict[str, Any]:
-        """Record work on a ticket (the API has no endpoint for this; tests use it).
+        """Record work on a ticket (the seed API has no endpoint for this; tests use it).
 
         Args:
             ticket_id: The ticket worked on.
@@ -966,9 +1087,13 @@ class TicketStore:
             end: End of the work, after ``start``.
             is_billable: Whether the time is billable.
             notes: Free text.
+            on_customer_site: Whether the work was on site (v3 ``OnCustomerSite``);
+                default: derived from ``notes`` (see :meth:`on_customer_site`).
+            rate_id: A key of :data:`RATES` (v3 ``RateID``); default: derived (see
+                :meth:`rate_id`).
 
         Returns:
-            The created work-hour record.
+            The created work-hour record (seed shape).
 
         Raises:
             SandboxError: 400 on invalid input, 404 when the ticket does not exist.
@@ -981,6 +1106,8 @@ class TicketStore:
             self._ticket(ticket_id)
             if technician_contact_id not in self.technicians:
                 raise SandboxError(400, "Technician not found")
+            if rate_id is not None and rate_id not in RATES:
+                raise SandboxError(400, "Rate not found")
             record = {
                 "WorkHourID": self._next_work_hour_id,
                 "TicketID": ticket_id,
@@ -992,6 +1119,10 @@ class TicketStore:
                 "Notes": notes,
             }
             self._next_work_hour_id += 1
+            if on_customer_site is not None:
+                self._on_site[record["WorkHourID"]] = bool(on_customer_site)
+            if rate_id is not None:
+                self._rate_ids[record["WorkHourID"]] = rate_id
             self._work_hours[ticket_id].append(record)
             self._touch(ticket_id, to_utc(self.clock()))
             return dict(record)
@@ -1004,7 +1135,17 @@ class TicketStore:
         """
         with self._lock:
             self._ticket(ticket_id)
-            for table in (self._tickets, self._modified, self._comments, self._work_hours):
+            for record in self._work_hours[ticket_id]:
+                self._on_site.pop(record["WorkHourID"], None)
+                self._rate_ids.pop(record["WorkHourID"], None)
+            tables = (
+                self._tickets,
+                self._modified,
+                self._comments,
+                self._work_hours,
+                self._impacts,
+            )
+            for table in tables:
                 del table[ticket_id]
             self._json_cache.pop(ticket_id, None)
 

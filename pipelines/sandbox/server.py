@@ -1,15 +1,18 @@
 """HTTP layer of the Atera sandbox: a loopback server speaking the ticket API v3.
 
-Requests are authenticated with ``X-API-KEY``, rate limited per key with a
-sliding window, optionally answered by injected faults, and otherwise routed
-to the :class:`~pipelines.sandbox.data.TicketStore`.
+Requests are authenticated, rate limited per key with a sliding window,
+optionally answered by injected faults, and otherwise routed to the
+:class:`~pipelines.sandbox.data.TicketStore`. The server speaks one of two
+dialects (see :mod:`pipelines.sandbox.dialects`): ``seed`` (the seed contract:
+``X-API-KEY``, ``{"message": ...}`` errors; routes below) or ``v3`` (Atera's
+published API: ``X-API-KEY`` or ``Authorization: Bearer``, ProblemDetails,
+published shapes and routes).
 """
 
 from __future__ import annotations
 
 import contextlib
 import hmac
-import json
 import math
 import re
 import socket
@@ -17,7 +20,6 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -26,6 +28,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from pipelines.sandbox import dialects
 from pipelines.sandbox.data import (
     ISO_EXAMPLE,
     SandboxError,
@@ -34,12 +37,31 @@ from pipelines.sandbox.data import (
     paginate,
     parse_iso,
 )
+from pipelines.sandbox.routing import (
+    API_PREFIX,
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    Json,
+    Reply,
+    Request,
+    Route,
+    Routes,
+    match_route,
+)
+from pipelines.sandbox.routing import body_json as _body_json
+from pipelines.sandbox.routing import paging as _paging
+from pipelines.sandbox.routing import param as _param
+from pipelines.sandbox.routing import ticket_id_of as _ticket_id
 
-API_PREFIX = "/api/v3"
-DEFAULT_PAGE_SIZE = 20
-MAX_PAGE_SIZE = 50
-
-Json = dict[str, Any]
+__all__ = [
+    "API_PREFIX",
+    "DEFAULT_PAGE_SIZE",
+    "MAX_PAGE_SIZE",
+    "AteraSandbox",
+    "Fault",
+    "RateLimiter",
+    "Request",
+]
 
 
 @dataclass
@@ -197,9 +219,13 @@ class _Handler(BaseHTTPRequestHandler):
         headers: dict[str, str] | None = None,
         head_only: bool = False,
     ) -> None:
-        """Send a complete response with Content-Length (keep-alive friendly)."""
+        """Send a complete response with Content-Length (keep-alive friendly).
+
+        An empty ``content_type`` sends no Content-Type header.
+        """
         self.send_response(status)
-        self.send_header("Content-Type", content_type)
+        if content_type:
+            self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         for name, value in (headers or {}).items():
             self.send_header(name, value)
@@ -208,62 +234,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
 
-# --------------------------------------------------------------------------- routing
-
-
-@dataclass(frozen=True)
-class Request:
-    """What a route handler needs from a request."""
-
-    arg: str | None
-    query: dict[str, list[str]]
-    body: bytes
-
-
-Reply = tuple[int, Json | bytes]  # bytes: already-encoded JSON
-Route = Callable[["AteraSandbox", Request], Reply]
+# --------------------------------------------------------------------------- seed routes
 
 
 _json = encode_json
-
-
-def _message(status: int, message: str) -> Reply:
-    return status, {"message": message}
-
-
-def _ticket_id(raw: str | None) -> int:
-    try:
-        return int(raw or "")
-    except ValueError:
-        raise SandboxError(400, "Invalid ticket ID") from None
-
-
-def _param(query: dict[str, list[str]], name: str) -> str | None:
-    for key, values in query.items():
-        if key.lower() == name.lower():
-            return values[-1]
-    return None
-
-
-def _paging(query: dict[str, list[str]]) -> tuple[int, int]:
-    page_raw, size_raw = _param(query, "page"), _param(query, "itemsInPage")
-    try:
-        page = int(page_raw) if page_raw not in (None, "") else 1
-        size = int(size_raw) if size_raw not in (None, "") else DEFAULT_PAGE_SIZE
-    except ValueError:
-        raise SandboxError(400, _BAD_PAGING) from None
-    return max(page, 1), min(max(size, 1), MAX_PAGE_SIZE)
-
-
-_BAD_PAGING = "Invalid paging parameters: page and itemsInPage must be integers"
 _DATE_FORMAT = f"expected an ISO 8601 date-time such as {ISO_EXAMPLE}"
-
-
-def _body_json(body: bytes) -> Any:
-    try:
-        return json.loads(body or b"null")
-    except ValueError:
-        raise SandboxError(400, "Invalid JSON body") from None
 
 
 def _list_tickets(sb: AteraSandbox, req: Request) -> Reply:
@@ -317,7 +292,8 @@ def _billable_duration(sb: AteraSandbox, req: Request) -> Reply:
     return 200, sb.store.billable_duration(_ticket_id(req.arg))
 
 
-ROUTES: list[tuple[re.Pattern[str], dict[str, Route]]] = [
+#: The routes of the seed dialect (under ``/api/v3``).
+ROUTES: Routes = [
     (re.compile(r"^/tickets$"), {"GET": _list_tickets, "POST": _create_ticket}),
     (re.compile(r"^/tickets/statusmodified$"), {"GET": _status_modified}),
     (re.compile(r"^/tickets/([^/]+)$"), {"GET": _get_ticket, "POST": _update_ticket}),
@@ -328,15 +304,11 @@ ROUTES: list[tuple[re.Pattern[str], dict[str, Route]]] = [
 
 
 def _route(path: str) -> tuple[dict[str, Route], str | None]:
-    """Find the handlers of a path: ({method: handler}, path argument); {} when unknown."""
-    if not path.startswith(API_PREFIX + "/"):
-        return {}, None
-    sub = path[len(API_PREFIX) :].rstrip("/")
-    for pattern, methods in ROUTES:
-        match = pattern.match(sub)
-        if match:
-            return methods, (match.group(1) if match.groups() else None)
-    return {}, None
+    """Find the seed handlers of a path: ({method: handler}, path argument); {} when unknown."""
+    return match_route(ROUTES, path)
+
+
+_ROUTES_BY_DIALECT: dict[str, Routes] = {dialects.SEED: ROUTES, dialects.V3: dialects.V3_ROUTES}
 
 
 # --------------------------------------------------------------------------- sandbox
@@ -346,7 +318,8 @@ class AteraSandbox:
     """A real HTTP server on loopback that behaves like Atera's ticket API v3.
 
     Args:
-        api_key: The ``X-API-KEY`` value requests must carry.
+        api_key: The key requests must carry: ``X-API-KEY`` (both dialects) or
+            ``Authorization: Bearer <key>`` (``v3`` only).
         tickets: Number of seeded tickets.
         seed: Seed of the data generator (same seed + same now => same data).
         now: UTC instant the data is generated relative to; ``None`` = current time.
@@ -354,9 +327,13 @@ class AteraSandbox:
         rate_window_seconds: Length of the sliding rate-limit window.
         latency_ms: Delay added to every request.
         child_envelope: ``"items"`` (comments/work hours answer ``{"items": [...]}``)
-            or ``"paged"`` (full paging envelope honouring page/itemsInPage).
+            or ``"paged"`` (full paging envelope honouring page/itemsInPage); seed
+            dialect only (``v3`` lists are always paged).
         host: Interface to bind.
         port: Port to bind; 0 picks a free port.
+        dialect: ``"seed"`` (the seed contract's shapes) or ``"v3"`` (Atera's published
+            v3 shapes and routes, see :mod:`pipelines.sandbox.dialects`). Same data.
+        retry_after_header: Send ``Retry-After`` with 429 answers (False: omit it).
     """
 
     def __init__(
@@ -371,9 +348,16 @@ class AteraSandbox:
         child_envelope: str = "items",
         host: str = "127.0.0.1",
         port: int = 0,
+        dialect: str = dialects.SEED,
+        retry_after_header: bool = True,
     ) -> None:
         if child_envelope not in ("items", "paged"):
             raise ValueError("child_envelope must be 'items' or 'paged'")
+        if dialect not in dialects.DIALECTS:
+            raise ValueError(f"dialect must be one of {', '.join(dialects.DIALECTS)}")
+        self.dialect = dialect
+        self.retry_after_header = retry_after_header
+        self._routes = _ROUTES_BY_DIALECT[dialect]
         self.api_key = api_key
         self.latency_ms = latency_ms
         self.child_envelope = child_envelope
@@ -463,7 +447,13 @@ class AteraSandbox:
             self.request_log.clear()
 
     def snapshot(self) -> dict[str, list[dict[str, Any]]]:
-        """What the API would serve right now (see :meth:`TicketStore.snapshot`)."""
+        """What the API would serve right now, in this sandbox's dialect.
+
+        Seed: see :meth:`TicketStore.snapshot`. v3: see :func:`dialects.snapshot`
+        (published shapes, plus ``TicketID`` on comments, whose shape lacks it).
+        """
+        if self.dialect == dialects.V3:
+            return dialects.snapshot(self.store)
         return self.store.snapshot()
 
     # -- faults -----------------------------------------------------------------
@@ -486,7 +476,9 @@ class AteraSandbox:
                 and in ``path?query`` (e.g. ``page=3``).
             status: HTTP status to answer.
             times: How many requests to affect; ``None`` = all until :meth:`clear_faults`.
-            body: Response body; default ``{"message": <reason phrase>}``.
+            body: Response body; default ``{"message": <reason phrase>}`` (seed) or
+                a ProblemDetails (v3, sent as ``application/problem+json`` unless
+                ``content_type`` is given).
             content_type: Content-Type of the response.
             headers: Extra response headers.
             method: Only match this HTTP method (any when ``None``).
@@ -494,7 +486,14 @@ class AteraSandbox:
         """
         if times is not None and times <= 0:
             return
-        payload = _json({"message": _reason(status)}) if body is None else body.encode()
+        if body is not None:
+            payload = body.encode()
+        elif self.dialect == dialects.V3:
+            payload = _json(dialects.problem(status, title=_reason(status)))
+            if content_type == "application/json":
+                content_type = dialects.PROBLEM_CONTENT_TYPE
+        else:
+            payload = _json({"message": _reason(status)})
         fault = Fault(
             re.compile(path_regex),
             status,
@@ -541,37 +540,64 @@ class AteraSandbox:
     def _dispatch(
         self, handler: _Handler, method: str, path: str, query: str, body: bytes
     ) -> tuple[int, bytes, str, dict[str, str]]:
-        key = handler.headers.get("X-API-KEY") or ""
-        if not hmac.compare_digest(key.encode(), self.api_key.encode()):
+        key = self._credential(handler)
+        if key is None:
+            if self.dialect == dialects.V3:  # as published: an empty body
+                return 401, b"", "", {"WWW-Authenticate": "Bearer"}
             return 401, _json({"message": "Unauthorized"}), "application/json", {}
         retry_after = self.rate_limiter.acquire(key)
         if retry_after is not None:
-            message = _json({"message": self.rate_limiter.message()})
-            return 429, message, "application/json", {"Retry-After": str(retry_after)}
+            headers = {"Retry-After": str(retry_after)} if self.retry_after_header else {}
+            return (429, *self._error(429, self.rate_limiter.message(), path), headers)
         fault = self._take_fault(method, path, query)
         if fault is not None:
             if fault.delay_s:
                 time.sleep(fault.delay_s)
             return fault.status, fault.body, fault.content_type, fault.headers
-        methods, arg = _route(path)
+        methods, arg = match_route(self._routes, path)
         if not methods:
-            return 404, _json({"message": "Not found"}), "application/json", {}
+            return (404, *self._error(404, "Not found", path), {})
         route = methods.get(method)
         if route is None:
             allow = {"Allow": ", ".join(methods)}
-            return 405, _json({"message": "Method not allowed"}), "application/json", allow
-        request = Request(arg, parse_qs(query, keep_blank_values=True), body)
-        status, data = self._call(route, request)
-        payload = data if isinstance(data, bytes) else _json(data)
-        return status, payload, "application/json", {}
+            return (405, *self._error(405, "Method not allowed", path), allow)
+        request = Request(arg, parse_qs(query, keep_blank_values=True), body, path, query)
+        return (*self._call(route, request), {})
 
-    def _call(self, route: Route, request: Request) -> Reply:
+    def _credential(self, handler: _Handler) -> str | None:
+        """The API key a request carries if it is the right one, else None."""
+        candidates = [handler.headers.get("X-API-KEY") or ""]
+        if self.dialect == dialects.V3:
+            scheme, _, token = (handler.headers.get("Authorization") or "").strip().partition(" ")
+            if scheme.lower() == "bearer" and token.strip():
+                candidates.append(token.strip())
+        for key in candidates:
+            if hmac.compare_digest(key.encode(), self.api_key.encode()):
+                return key
+        return None
+
+    def _error(self, status: int, message: str, path: str) -> tuple[bytes, str]:
+        """An error body and its content type, in this sandbox's dialect."""
+        if self.dialect == dialects.V3:
+            body = dialects.problem(status, message, path)
+            return _json(body), dialects.PROBLEM_CONTENT_TYPE
+        return _json({"message": message}), "application/json"
+
+    def _call(self, route: Route, request: Request) -> tuple[int, bytes, str]:
+        """Run a route: (status, body, content type); errors in the dialect's shape."""
         try:
-            return route(self, request)
+            status, data = route(self, request)
         except SandboxError as error:
-            return _message(error.status, error.message)
+            if self.dialect == dialects.V3:
+                body = dialects.error_body(error, request)
+                return error.status, _json(body), dialects.PROBLEM_CONTENT_TYPE
+            return error.status, _json({"message": error.message}), "application/json"
         except Exception as error:  # a sandbox bug must not kill the connection
-            return _message(500, f"Internal server error: {error}")
+            return (500, *self._error(500, f"Internal server error: {error}", request.path))
+        if status == 204:
+            return status, b"", ""
+        payload = data if isinstance(data, bytes) else _json(data)
+        return status, payload, "application/json"
 
 
 def _reason(status: int) -> str:
