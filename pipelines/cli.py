@@ -24,9 +24,22 @@ from rich.markup import escape
 from pipelines.atera.client import api_url_from
 from pipelines.atera.config import AteraConfiguration, load_atera_configuration
 from pipelines.atera.errors import ConfigurationError
+from pipelines.models import (
+    ModelsError,
+    ModelSettingsError,
+    ModelsResult,
+    load_model_settings,
+    run_models,
+)
 from pipelines.progress import ProgressReporter
 from pipelines.summary import print_compliance, print_sync_summary
-from pipelines.sync import DEFAULT_DUCKDB_PATH, SyncAlreadyRunning, SyncError, run_sync
+from pipelines.sync import (
+    DEFAULT_DUCKDB_PATH,
+    SyncAlreadyRunning,
+    SyncError,
+    refresh_after_load,
+    run_sync,
+)
 
 DEMO_RATE_LIMIT_PER_MINUTE = 10_000
 """The built-in sandbox is local, so the demo allows more than Atera's 700/minute."""
@@ -83,6 +96,7 @@ def run(
     Without an API key and without --base-url, syncs from the built-in sandbox.
     """
     config = _load_config()
+    models_step = None if skip_models else _ModelsStep(as_of=None)
     if incremental_endpoint:
         config.incremental_endpoint = incremental_endpoint
     with ExitStack() as stack:
@@ -107,14 +121,15 @@ def run(
                     base_url=base_url,
                     full_refresh=full_refresh,
                     progress=progress,
+                    after_load=models_step,
                 )
         except SyncAlreadyRunning as exc:
             _fail(3, str(exc))
         except (SyncError, ConfigurationError) as exc:
             _fail(1, str(exc))
     print_sync_summary(console, result)
-    if not skip_models:
-        _build_models(duckdb_path, as_of=None)
+    if models_step is not None:
+        models_step.print_result()
 
 
 @main.command()
@@ -133,9 +148,16 @@ def run(
 )
 def models(duckdb_path: Path, as_of: str | None) -> None:
     """Build the SQL models (staging, intermediate, marts) and run the data tests."""
-    if not duckdb_path.exists():
-        _fail(2, f"{duckdb_path} does not exist: run `atera-sync run` first")
-    _build_models(duckdb_path, as_of=_parse_as_of(as_of))
+    step = _ModelsStep(as_of=_parse_as_of(as_of))
+    try:
+        refresh_after_load(duckdb_path, step)
+    except FileNotFoundError as exc:
+        _fail(2, str(exc))
+    except SyncAlreadyRunning as exc:
+        _fail(3, str(exc))
+    except ModelsError as exc:
+        _fail(1, f"SQL models failed: {exc}")
+    step.print_result()
 
 
 @main.command()
@@ -190,23 +212,29 @@ def _start_demo_sandbox(stack: ExitStack, config: AteraConfiguration) -> str:
     return sandbox_server.api_url
 
 
-def _build_models(duckdb_path: Path, as_of: datetime | None) -> None:
-    from pipelines.models import ModelsError, ModelSettingsError, load_model_settings, run_models
+class _ModelsStep:
+    """Builds the SQL models on the working copy before it is published."""
 
-    con = duckdb.connect(str(duckdb_path))
-    try:
-        result = run_models(con, as_of=as_of, settings=load_model_settings())
-    except ModelSettingsError as exc:
-        _fail(2, f"invalid [models] settings: {exc}")
-    except ModelsError as exc:
-        _fail(1, f"SQL models failed: {exc}")
-    finally:
-        con.close()
-    console.print(
-        f"models: built {len(result.models)} relations, {result.tests_passed} data tests "
-        f"passed in {result.duration_s:.1f} s"
-    )
-    print_compliance(console, result.compliance_by_priority, result.as_of)
+    def __init__(self, as_of: datetime | None) -> None:
+        self.as_of = as_of
+        try:
+            self.settings = load_model_settings()
+        except ModelSettingsError as exc:
+            _fail(2, f"invalid [models] settings: {exc}")
+        self.result: ModelsResult | None = None
+
+    def __call__(self, work_path: Path) -> None:
+        with duckdb.connect(str(work_path)) as con:
+            self.result = run_models(con, as_of=self.as_of, settings=self.settings)
+
+    def print_result(self) -> None:
+        if self.result is None:
+            return
+        console.print(
+            f"models: built {len(self.result.models)} relations, {self.result.tests_passed} "
+            f"data tests passed in {self.result.duration_s:.1f} s"
+        )
+        print_compliance(console, self.result.compliance_by_priority, self.result.as_of)
 
 
 def _parse_as_of(value: str | None) -> datetime | None:

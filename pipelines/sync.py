@@ -2,12 +2,18 @@
 
 Safety rules this module enforces:
 
-* One run at a time per DuckDB file (a lock file beside it); a second run
-  exits at once with a clear message.
+* One run at a time per warehouse (a lock file beside it); a second run exits
+  at once with a clear message.
 * Data and watermark land together: dlt keeps the source state in the same
-  load package as the rows. If a run fails, its local working folder is
-  discarded, so the next run restores the state from the warehouse and starts
-  again from the last watermark that actually landed.
+  load package as the rows, and trusts only the state of completed loads. If a
+  run fails, its local working folder is discarded, so the next run restores
+  the state from the warehouse and starts again from the last watermark that
+  actually landed. A run that was killed resumes its pending load first.
+* A full sync commits every `full_sync_chunk_pages` pages, so rerunning after a
+  kill resumes where the last chunk landed instead of starting from zero.
+* Readers never see a half-loaded state: dlt loads into a working copy, which
+  is published atomically when the run (and its models) succeed; see
+  `pipelines.warehouse`.
 * Rows are written as Parquet files, which DuckDB ingests an order of
   magnitude faster than dlt's default INSERT statements.
 """
@@ -17,6 +23,8 @@ from __future__ import annotations
 import logging
 import shutil
 import time
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -24,14 +32,14 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dlt
-from dlt.common.pipeline import LoadInfo
 from filelock import FileLock, Timeout
 
 from pipelines.atera import atera_source
-from pipelines.atera.client import AteraClient
+from pipelines.atera.client import AteraClient, ClientStats
 from pipelines.atera.config import AteraConfiguration
 from pipelines.atera.errors import AteraError, ConfigurationError
 from pipelines.atera.plan import ProgressCallback, SyncPlan, SyncReport
+from pipelines.warehouse import Warehouse, history_row, new_run_id
 
 logger = logging.getLogger("atera_sync.sync")
 
@@ -40,13 +48,17 @@ DATASET_NAME = "atera_raw"
 DEFAULT_DUCKDB_PATH = Path("data/atera.duckdb")
 LOADER_FILE_FORMAT = "parquet"
 NOT_ADVANCED = "the watermark did not move: the next run starts from the last one that landed"
+MAX_FULL_SYNC_CHUNKS = 100_000
 
 # dlt's telemetry would try to reach the internet on every run; keep runs offline.
 dlt.config["runtime.dlthub_telemetry"] = False
 
+AfterLoad = Callable[[Path], None]
+"""Called with the working copy after the data landed and before publishing (the models)."""
+
 
 class SyncError(Exception):
-    """A sync failed; the message says why and what to do. The warehouse is unchanged."""
+    """A sync failed; the message says why and what to do. The published warehouse is unchanged."""
 
 
 class SyncAlreadyRunning(SyncError):
@@ -65,7 +77,7 @@ class SyncResult:
     retries: int
     report: SyncReport
     step_seconds: dict[str, float] = field(default_factory=dict)
-    load_info: LoadInfo | None = field(default=None, repr=False)
+    chunks: int = 1
 
     @property
     def load_rows_per_second(self) -> float:
@@ -74,20 +86,13 @@ class SyncResult:
         return sum(self.rows.values()) / seconds if seconds else 0.0
 
 
-def working_dir_for(duckdb_path: Path) -> Path:
-    """dlt's working folder for a warehouse file: beside it, hidden."""
-    return duckdb_path.parent / f".{duckdb_path.stem}.dlt"
-
-
-def make_pipeline(duckdb_path: Path) -> dlt.Pipeline:
-    """The dlt pipeline that loads into `duckdb_path`, dataset `atera_raw`."""
-    duckdb_path = duckdb_path.resolve()
-    duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+def make_pipeline(warehouse: Warehouse) -> dlt.Pipeline:
+    """The dlt pipeline that loads into the warehouse's working copy, dataset `atera_raw`."""
     return dlt.pipeline(
         pipeline_name=PIPELINE_NAME,
-        destination=dlt.destinations.duckdb(str(duckdb_path)),
+        destination=dlt.destinations.duckdb(str(warehouse.work)),
         dataset_name=DATASET_NAME,
-        pipelines_dir=str(working_dir_for(duckdb_path)),
+        pipelines_dir=str(warehouse.pipelines_dir),
     )
 
 
@@ -130,88 +135,211 @@ def run_sync(
     base_url: str | None = None,
     full_refresh: bool = False,
     progress: ProgressCallback | None = None,
+    after_load: AfterLoad | None = None,
 ) -> SyncResult:
-    """Sync Atera into the DuckDB file and return the run's figures.
+    """Sync Atera into the warehouse, publish it, and return the run's figures.
 
     Args:
         config: resolved `[sources.atera]` settings (API key, rate limit, ...).
-        duckdb_path: the warehouse file; created if missing.
+        duckdb_path: the published warehouse file that readers open; created if missing.
         base_url: overrides `config.base_url`.
         full_refresh: ignore the watermark and reload every ticket (merged).
         progress: optional callback(stage, done, total).
+        after_load: run on the working copy before publishing (the SQL models);
+            if it raises, nothing is published and the run fails.
 
     Raises:
-        SyncAlreadyRunning: another run holds the lock for this file.
-        SyncError: the run failed; nothing was loaded and the watermark is unchanged.
+        SyncAlreadyRunning: another run holds the lock for this warehouse.
+        SyncError: the run failed; the published warehouse and the watermark are unchanged.
     """
-    duckdb_path = Path(duckdb_path)
-    duckdb_path.parent.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(duckdb_path) + ".lock")
+    warehouse = Warehouse.at(duckdb_path)
+    warehouse.published.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(warehouse.lock_file))
     try:
         lock.acquire(timeout=0)
     except Timeout:
         raise SyncAlreadyRunning(
             f"another atera-sync run is already writing {duckdb_path} (lock file "
-            f"{duckdb_path}.lock); wait for it to finish, this run did nothing"
+            f"{warehouse.lock_file.name}); wait for it to finish, this run did nothing"
         ) from None
     try:
-        return _run_locked(config, duckdb_path, base_url, full_refresh, progress)
+        return _Run(config, warehouse, base_url, full_refresh, progress, after_load).execute()
     finally:
         lock.release()
 
 
-def _run_locked(
-    config: AteraConfiguration,
-    duckdb_path: Path,
-    base_url: str | None,
-    full_refresh: bool,
-    progress: ProgressCallback | None,
-) -> SyncResult:
-    started = time.monotonic()
-    started_at = datetime.now().astimezone()
-    pipeline = make_pipeline(duckdb_path)
-    plans: list[SyncPlan] = []
-    with build_client(config, base_url) as client:
-        source = atera_source(
-            client=client,
-            overlap_seconds=config.overlap_seconds,
-            full_refresh=full_refresh,
-            api_flavor=config.api_flavor,
-            incremental_endpoint=config.incremental_endpoint,
-            naive_zone=naive_zone(config.timezone),
-            progress=progress,
-            plan_sink=plans.append,
-        )
+class _Run:
+    """One locked run: chunks of dlt loads, the after-load step, history, publishing."""
+
+    def __init__(
+        self,
+        config: AteraConfiguration,
+        warehouse: Warehouse,
+        base_url: str | None,
+        full_refresh: bool,
+        progress: ProgressCallback | None,
+        after_load: AfterLoad | None,
+    ) -> None:
+        self.config = config
+        self.warehouse = warehouse
+        self.base_url = base_url
+        self.full_refresh = full_refresh
+        self.progress = progress
+        self.after_load = after_load
+        self.run_id = new_run_id()
+        self.started_at = datetime.now(UTC)
+        self.started = time.monotonic()
+        self.rows: Counter[str] = Counter()
+        self.steps: Counter[str] = Counter()
+        self.reports: list[SyncReport] = []
+        self.stats = ClientStats()
+
+    def execute(self) -> SyncResult:
         try:
-            load_info = pipeline.run(source, loader_file_format=LOADER_FILE_FORMAT)
+            self.warehouse.prepare()
+            zone = naive_zone(self.config.timezone)
+            with build_client(self.config, self.base_url) as client:
+                self.stats = client.stats
+                self._load_chunks(client, zone)
         except Exception as exc:
-            _discard_local_progress(pipeline)
-            raise SyncError(_explain(exc)) from exc
-        stats = client.stats
-    trace = pipeline.last_trace
-    rows: dict[str, int] = {}
-    steps: dict[str, float] = {}
-    if trace is not None:
+            self._fail(_explain(exc), exc)
+        if self.after_load is not None:
+            try:
+                self.after_load(self.warehouse.work)
+            except Exception as exc:
+                self._fail(
+                    f"the data landed, but the step after it failed, so the published "
+                    f"warehouse was not replaced: {exc}",
+                    exc,
+                )
+        self._record("success", None)
+        self.warehouse.publish()
+        return SyncResult(
+            duckdb_path=self.warehouse.published,
+            started_at=self.started_at,
+            duration_s=time.monotonic() - self.started,
+            rows=dict(self.rows),
+            api_calls=self.stats.calls,
+            retries=self.stats.retries,
+            report=self._combined_report(),
+            step_seconds=dict(self.steps),
+            chunks=len(self.reports),
+        )
+
+    def _fail(self, message: str, exc: Exception) -> None:
+        self._record("failed", message)
+        raise SyncError(message) from exc
+
+    def _load_chunks(self, client: AteraClient, zone: tzinfo) -> None:
+        """dlt runs until the sync is complete: one for an incremental sync, a chunk each
+        for a full one."""
+        pipeline = make_pipeline(self.warehouse)
+        full_refresh = self.full_refresh
+        for _ in range(MAX_FULL_SYNC_CHUNKS):
+            plans: list[SyncPlan] = []
+            source = atera_source(
+                client=client,
+                overlap_seconds=self.config.overlap_seconds,
+                full_refresh=full_refresh,
+                full_sync_chunk_pages=self.config.full_sync_chunk_pages,
+                api_flavor=self.config.api_flavor,
+                incremental_endpoint=self.config.incremental_endpoint,
+                naive_zone=zone,
+                progress=self.progress,
+                plan_sink=plans.append,
+            )
+            try:
+                pipeline.run(source, loader_file_format=LOADER_FILE_FORMAT)
+            except Exception:
+                _discard_local_progress(pipeline)
+                if plans:
+                    self.reports.append(plans[0].report)
+                raise
+            self._collect(pipeline)
+            report = plans[0].report
+            self.reports.append(report)
+            if report.mode != "full" or report.full_sync_done:
+                return
+            # the next chunk continues the full sync from the state that just landed
+            full_refresh = False
+            client.first_server_time = None
+            logger.info(
+                "full sync: pages %s-%s landed, continuing", *(report.full_sync_pages or ("?", "?"))
+            )
+        raise SyncError(f"a full sync did not finish within {MAX_FULL_SYNC_CHUNKS} chunks")
+
+    def _collect(self, pipeline: dlt.Pipeline) -> None:
+        trace = pipeline.last_trace
+        if trace is None:
+            return
         if trace.last_normalize_info is not None:
-            rows = {
-                table: count
-                for table, count in trace.last_normalize_info.row_counts.items()
-                if not table.startswith("_dlt")
-            }
+            for table, count in trace.last_normalize_info.row_counts.items():
+                if not table.startswith("_dlt"):
+                    self.rows[table] += count
         for step in trace.steps:
             if step.finished_at is not None:
-                steps[step.step] = (step.finished_at - step.started_at).total_seconds()
-    return SyncResult(
-        duckdb_path=duckdb_path,
-        started_at=started_at,
-        duration_s=time.monotonic() - started,
-        rows=rows,
-        api_calls=stats.calls,
-        retries=stats.retries,
-        report=plans[0].report if plans else SyncReport(),
-        step_seconds=steps,
-        load_info=load_info,
-    )
+                self.steps[step.step] += (step.finished_at - step.started_at).total_seconds()
+
+    def _combined_report(self) -> SyncReport:
+        if not self.reports:
+            return SyncReport()
+        first, last = self.reports[0], self.reports[-1]
+        combined = SyncReport(**{**last.__dict__})
+        combined.watermark_before = first.watermark_before
+        combined.tickets_listed = sum(r.tickets_listed for r in self.reports)
+        combined.child_targets = sum(r.child_targets for r in self.reports)
+        combined.missing_ticket_ids = set().union(*(r.missing_ticket_ids for r in self.reports))
+        combined.problems = [p for r in self.reports for p in r.problems]
+        combined.server_time = first.server_time or last.server_time
+        return combined
+
+    def _record(self, status: str, error: str | None) -> None:
+        report = self._combined_report()
+        row = history_row(
+            run_id=self.run_id,
+            started_at=self.started_at,
+            finished_at=datetime.now(UTC),
+            status=status,
+            mode=report.mode if self.reports else None,
+            api_calls=self.stats.calls,
+            retries=self.stats.retries,
+            rows=dict(self.rows),
+            watermark_before=report.watermark_before,
+            watermark_after=report.new_watermark if status == "success" else None,
+            server_time=report.server_time,
+            missing_ticket_ids=sorted(report.missing_ticket_ids),
+            problems=report.problems,
+            error=error,
+        )
+        try:
+            self.warehouse.record_run(row, publish_row_only=status != "success")
+        except Exception as exc:  # history must never hide the run's own outcome
+            logger.warning("could not record the run in the history table: %s", exc)
+
+
+def refresh_after_load(duckdb_path: Path, step: AfterLoad) -> None:
+    """Run the after-load step alone (rebuild the models) and publish, under the run lock.
+
+    Raises:
+        SyncAlreadyRunning: a run holds the lock.
+        FileNotFoundError: there is no warehouse at `duckdb_path` yet.
+    """
+    warehouse = Warehouse.at(duckdb_path)
+    if not warehouse.published.exists() and not warehouse.work.exists():
+        raise FileNotFoundError(f"{duckdb_path} does not exist: run `atera-sync run` first")
+    lock = FileLock(str(warehouse.lock_file))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise SyncAlreadyRunning(
+            f"an atera-sync run is writing {duckdb_path}; try again when it has finished"
+        ) from None
+    try:
+        warehouse.prepare()
+        step(warehouse.work)
+        warehouse.publish()
+    finally:
+        lock.release()
 
 
 def _discard_local_progress(pipeline: dlt.Pipeline) -> None:
@@ -228,6 +356,8 @@ def _explain(exc: BaseException) -> str:
     messages: list[str] = []
     while current is not None and id(current) not in seen:
         seen.add(id(current))
+        if isinstance(current, SyncError):
+            return str(current)
         if isinstance(current, AteraError):
             return f"{current} ({NOT_ADVANCED})"
         messages.append(str(current))

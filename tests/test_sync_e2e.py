@@ -174,12 +174,15 @@ def test_lost_working_folder_restores_the_watermark_from_the_warehouse(
 ):
     import shutil
 
-    from pipelines.sync import working_dir_for
+    from pipelines.warehouse import Warehouse
 
     duckdb_path = tmp_path / "atera.duckdb"
     config = config_for(sandbox)
     run_sync(config, duckdb_path)
-    shutil.rmtree(working_dir_for(duckdb_path))
+    # this machine loses everything but the published warehouse file
+    warehouse = Warehouse.at(duckdb_path)
+    shutil.rmtree(warehouse.pipelines_dir)
+    warehouse.work.unlink()
     sandbox.advance(3600)
     sandbox.reset_request_log()
     again = run_sync(config, duckdb_path)

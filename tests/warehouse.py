@@ -10,6 +10,7 @@ from dlt.common.normalizers.naming.snake_case import NamingConvention
 
 from pipelines.atera.records import TIMESTAMP_FIELDS, parse_timestamp
 from pipelines.sync import make_pipeline
+from pipelines.warehouse import Warehouse
 
 _naming = NamingConvention()
 
@@ -65,7 +66,7 @@ def assert_table_matches(duckdb_path: Path, table: str, api_records: list[dict])
 
 def state_of(duckdb_path: Path) -> dict[str, Any]:
     """The Atera source state as the warehouse holds it (restored like a fresh machine)."""
-    pipeline = make_pipeline(duckdb_path)
+    pipeline = make_pipeline(Warehouse.at(duckdb_path))
     pipeline.sync_destination()
     return dict(pipeline.state.get("sources", {}).get("atera", {}))
 

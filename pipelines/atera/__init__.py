@@ -48,6 +48,7 @@ def atera_source(
     client: AteraClient,
     overlap_seconds: int = settings.WATERMARK_OVERLAP_SECONDS,
     full_refresh: bool = False,
+    full_sync_chunk_pages: int = settings.FULL_SYNC_CHUNK_PAGES,
     api_flavor: str = "auto",
     incremental_endpoint: str = "auto",
     naive_zone: tzinfo = UTC,
@@ -60,6 +61,7 @@ def atera_source(
         client: the Atera client (the runner builds it from `[sources.atera]`).
         overlap_seconds: how far before the last run's start to look for changes.
         full_refresh: list every ticket again instead of the changes.
+        full_sync_chunk_pages: ticket pages per load while a full sync runs.
         api_flavor: `seed`, `v3` or `auto` (detected on the first sync).
         incremental_endpoint: `statusmodified`, `lastmodified` or `auto` (by flavor).
         naive_zone: the zone of timestamps sent without an offset.
@@ -71,6 +73,7 @@ def atera_source(
         dlt.current.source_state,
         overlap_seconds=overlap_seconds,
         full_refresh=full_refresh,
+        full_sync_chunk_pages=full_sync_chunk_pages,
         api_flavor=api_flavor,
         incremental_endpoint=incremental_endpoint,
         progress=progress,
@@ -182,9 +185,11 @@ def atera_source(
         if plan.flavor != settings.FLAVOR_V3:
             yield from fan_out("work hours", targets, per_ticket(client.get_work_hours))
         elif plan.report.mode == "full":
-            # one paged account-wide listing instead of a call per ticket
-            for page in client.iter_account_work_hours():
-                yield [_with_work_hour_id(row) for row in rows_of(None, page)]
+            # one paged account-wide listing instead of a call per ticket, in the first
+            # chunk; changes after it are caught by the next incremental run
+            if plan.first_chunk:
+                for page in client.iter_account_work_hours():
+                    yield [_with_work_hour_id(row) for row in rows_of(None, page)]
         else:
             fetch = per_ticket(client.get_work_hours_records)
             for batch in fan_out("work hours", targets, fetch):

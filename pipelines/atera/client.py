@@ -73,6 +73,15 @@ class ClientStats:
             self.retries += 1
 
 
+@dataclass
+class Page:
+    """One page of a listing; `last` is True when no page follows it."""
+
+    number: int
+    items: list[dict]
+    last: bool
+
+
 class _Retryable(Exception):
     """Internal: a failure worth another attempt; carries the error to raise at the end."""
 
@@ -430,45 +439,72 @@ class AteraClient:
     # -- paged listings ---------------------------------------------------
 
     def paginate(self, path: str, params: dict[str, Any] | None = None) -> Iterator[list[dict]]:
-        """Yield the items of every page of a listing.
+        """Yield the items of every page of a listing (see iter_pages)."""
+        for page in self.iter_pages(path, params):
+            if page.items:
+                yield page.items
+
+    def iter_pages(
+        self,
+        path: str,
+        params: dict[str, Any] | None = None,
+        *,
+        start_page: int = 1,
+        max_pages: int | None = None,
+    ) -> Iterator[Page]:
+        """Yield the pages of a listing, from `start_page`, at most `max_pages` of them.
 
         Accepts the full envelope (`items`, `totalPages`, `page`, optional
-        `nextLink`), `items` alone, or a bare JSON list. Stops on the last page
-        (`page >= totalPages`), on an empty page or on a null/empty `nextLink`,
-        whichever comes first; a page that repeats an earlier one raises
-        PagingError instead of looping forever.
+        `nextLink`), `items` alone, or a bare JSON list. The last page is the one
+        where `page >= totalPages`, or the one before an empty page, or one
+        with a null/empty `nextLink`, whichever comes first; it is yielded with
+        `last=True` (an empty page ends the listing as an empty last page). A page that
+        repeats an earlier one raises PagingError instead of looping forever.
         """
         seen_pages: set[tuple] = set()
-        page = 1
-        while page <= settings.MAX_PAGES:
-            query = {**(params or {}), "page": page, "itemsInPage": self.page_size}
+        number = start_page
+        fetched = 0
+        while number <= settings.MAX_PAGES:
+            query = {**(params or {}), "page": number, "itemsInPage": self.page_size}
             body = self.get_json(path, query)
             items, total_pages, has_next = _envelope(body, path)
-            if self.detected_flavor is None and isinstance(body, dict):
-                if "totalItemCount" in body:
-                    self.detected_flavor = settings.FLAVOR_V3
-                elif "totalItems" in body:
-                    self.detected_flavor = settings.FLAVOR_SEED
+            self._detect_flavor(body)
             if not items:
+                yield Page(number, [], last=True)
                 return
             signature = tuple(_identity(item) for item in items)
             if signature in seen_pages:
                 raise PagingError(
-                    f"GET {path} page {page} repeats an earlier page: the server ignores "
+                    f"GET {path} page {number} repeats an earlier page: the server ignores "
                     "paging, so the sync stopped rather than loop forever",
                 )
             seen_pages.add(signature)
-            yield items
-            if total_pages is None or page >= total_pages or has_next is False:
+            last = total_pages is None or number >= total_pages or has_next is False
+            yield Page(number, items, last=last)
+            fetched += 1
+            if last or (max_pages is not None and fetched >= max_pages):
                 return
-            page += 1
+            number += 1
         raise PagingError(f"GET {path} returned more than {settings.MAX_PAGES} pages")
+
+    def _detect_flavor(self, body: Any) -> None:
+        if self.detected_flavor is None and isinstance(body, dict):
+            if "totalItemCount" in body:
+                self.detected_flavor = settings.FLAVOR_V3
+            elif "totalItems" in body:
+                self.detected_flavor = settings.FLAVOR_SEED
 
     # -- endpoints --------------------------------------------------------
 
     def iter_tickets(self) -> Iterator[list[dict]]:
         """Every ticket of the account, page by page."""
         return self.paginate(settings.TICKETS_PATH)
+
+    def iter_ticket_pages(
+        self, start_page: int = 1, max_pages: int | None = None
+    ) -> Iterator[Page]:
+        """Pages of the ticket listing, for a full sync that commits in chunks."""
+        return self.iter_pages(settings.TICKETS_PATH, start_page=start_page, max_pages=max_pages)
 
     def iter_modified_tickets(
         self, modified_after: datetime, endpoint: str = "statusmodified"
@@ -482,7 +518,10 @@ class AteraClient:
         """
         stamp = modified_after.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         if endpoint == "lastmodified":
-            return self.paginate(settings.LAST_MODIFIED_PATH, {"date": stamp})
+            # without includeComments the published API nulls FirstComment and the
+            # last-comment fields, which would overwrite what the full sync loaded
+            params = {"date": stamp, "includeComments": "true"}
+            return self.paginate(settings.LAST_MODIFIED_PATH, params)
         return self.paginate(settings.STATUS_MODIFIED_PATH, {"modifiedAfter": stamp})
 
     def get_comments(self, ticket_id: int) -> list[dict]:
@@ -500,7 +539,8 @@ class AteraClient:
 
     def iter_account_work_hours(self) -> Iterator[list[dict]]:
         """Every work-hour record of the account, page by page (published v3)."""
-        return self.paginate(settings.ACCOUNT_WORK_HOURS_PATH)
+        # rates are left out by default here, but workhoursrecords always has them
+        return self.paginate(settings.ACCOUNT_WORK_HOURS_PATH, {"includeRates": "true"})
 
     def get_billable_durations(self, ticket_ids: list[int]) -> list[dict]:
         """Billable durations of up to 50 tickets in one call (published v3 bulk POST)."""

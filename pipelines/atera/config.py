@@ -31,6 +31,8 @@ class AteraConfiguration(BaseConfiguration):
     backoff_max_seconds: float = settings.BACKOFF_MAX_SECONDS
     page_size: int = settings.PAGE_SIZE
     overlap_seconds: int = settings.WATERMARK_OVERLAP_SECONDS
+    full_sync_chunk_pages: int = settings.FULL_SYNC_CHUNK_PAGES
+    """A full sync commits after this many pages of tickets (50 each) and their children."""
     incremental_endpoint: str = "auto"
     """statusmodified (seed), lastmodified (published v3), or auto: follow the API's shape."""
     auth_scheme: str = "auto"

@@ -14,6 +14,12 @@ data of the same load: the watermark only moves when that data has landed.
 * `watermark`: `last_run_started_at` minus the overlap: the next sync asks for
   changes after it. Overlap duplicates are removed by the merge.
 * `open_ticket_ids`: tickets not Closed as of the last sync.
+* `full_sync`: while a full sync is under way, `{"next_page", "started_at"}`.
+  A full sync loads `full_sync_chunk_pages` pages of tickets (with their
+  comments, work hours and billable durations) per load, so a sync that is
+  killed resumes at the first page that did not land instead of page 1. The
+  watermark is set only when the last chunk lands, from the first chunk's
+  start.
 * `api_flavor`: `seed` or `v3`, the API shape seen by the first sync; it
   picks the incremental endpoint (`statusmodified?modifiedAfter=` for the
   seed, `lastmodified?date=` for Atera's published API) unless configured.
@@ -22,7 +28,7 @@ data of the same load: the watermark only moves when that data has landed.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -54,6 +60,9 @@ class SyncReport:
     child_targets: int = 0
     open_tickets: int = 0
     missing_ticket_ids: set[int] = field(default_factory=set)
+    full_sync_pages: tuple[int, int] | None = None
+    full_sync_done: bool = True
+    problems: list[str] = field(default_factory=list)
 
 
 class SyncPlan:
@@ -67,6 +76,7 @@ class SyncPlan:
         full_refresh: ignore the watermark and list every ticket.
         api_flavor: `seed`, `v3` or `auto` (remembered from the first sync).
         incremental_endpoint: `statusmodified`, `lastmodified` or `auto` (by flavor).
+        full_sync_chunk_pages: ticket pages per load during a full sync.
         progress: optional progress callback.
     """
 
@@ -79,6 +89,7 @@ class SyncPlan:
         full_refresh: bool = False,
         api_flavor: str = "auto",
         incremental_endpoint: str = "auto",
+        full_sync_chunk_pages: int = settings.FULL_SYNC_CHUNK_PAGES,
         progress: ProgressCallback | None = None,
     ) -> None:
         if api_flavor not in ("auto", *settings.FLAVORS):
@@ -97,10 +108,13 @@ class SyncPlan:
         self._state: MutableMapping[str, Any] | None = None
         self.overlap = timedelta(seconds=overlap_seconds)
         self.full_refresh = full_refresh
+        self.full_sync_chunk_pages = max(1, full_sync_chunk_pages)
         self.progress = progress
         self.report = SyncReport()
         self._tickets: list[dict] | None = None
         self._previous_open: set[int] = set()
+        self._chunk_first_page = 1
+        self._next_page = 1
 
     @property
     def state(self) -> MutableMapping[str, Any]:
@@ -128,10 +142,22 @@ class SyncPlan:
             return remembered
         return self.client.detected_flavor or settings.FLAVOR_SEED
 
+    @property
+    def first_chunk(self) -> bool:
+        """Whether this load starts a full sync at page 1."""
+        return self.report.mode == "full" and self._chunk_first_page == 1
+
     def child_targets(self) -> list[int]:
-        """Ticket ids whose comments, work hours and billable duration to fetch."""
+        """Ticket ids whose comments, work hours and billable duration to fetch.
+
+        A full sync's chunk fetches them for its own tickets; an incremental
+        sync for the changed tickets and every ticket open at the last sync.
+        """
         changed = {int(t["TicketID"]) for t in self.tickets}
-        targets = sorted(changed | self._previous_open)
+        if self.report.mode == "full":
+            targets = sorted(changed)
+        else:
+            targets = sorted(changed | self._previous_open)
         self.report.child_targets = len(targets)
         return targets
 
@@ -146,20 +172,13 @@ class SyncPlan:
     # -- internals --------------------------------------------------------
 
     def _list_tickets(self) -> list[dict]:
-        self.report.watermark_before = parse_timestamp(self.state.get("watermark"))
         watermark = parse_timestamp(self.state.get("watermark"))
-        if self.full_refresh or not isinstance(watermark, datetime):
-            self.report.mode = "full"
-            pages = self.client.iter_tickets()
+        self.report.watermark_before = watermark if isinstance(watermark, datetime) else None
+        in_progress = self.state.get("full_sync")
+        if self.full_refresh or in_progress or self.report.watermark_before is None:
+            pages = self._full_sync_pages(in_progress)
         else:
-            self.report.mode = "incremental"
-            self.report.modified_after = watermark
-            endpoint = self.incremental_endpoint
-            if endpoint == "auto":
-                v3 = self.flavor == settings.FLAVOR_V3
-                endpoint = "lastmodified" if v3 else "statusmodified"
-            self.report.incremental_endpoint = endpoint
-            pages = self.client.iter_modified_tickets(watermark, endpoint)
+            pages = self._modified_pages(self.report.watermark_before)
         by_id: dict[int, dict] = {}
         for page in pages:
             for ticket in page:
@@ -169,21 +188,66 @@ class SyncPlan:
                 self.progress("tickets", len(by_id), 0)
         self.report.tickets_listed = len(by_id)
         self.report.flavor = self.flavor
-        return list(by_id.values())
+        tickets = list(by_id.values())
+        self._check_values(tickets)
+        return tickets
+
+    def _modified_pages(self, watermark: datetime) -> Iterator[list[dict]]:
+        self.report.mode = "incremental"
+        self.report.modified_after = watermark
+        endpoint = self.incremental_endpoint
+        if endpoint == "auto":
+            v3 = self.flavor == settings.FLAVOR_V3
+            endpoint = "lastmodified" if v3 else "statusmodified"
+        self.report.incremental_endpoint = endpoint
+        return self.client.iter_modified_tickets(watermark, endpoint)
+
+    def _full_sync_pages(self, in_progress: Any) -> Iterator[list[dict]]:
+        """This chunk of a full sync: up to full_sync_chunk_pages pages from where it stopped."""
+        self.report.mode = "full"
+        first = int(in_progress["next_page"]) if isinstance(in_progress, dict) else 1
+        self._chunk_first_page = first
+        last_seen = first - 1
+        self.report.full_sync_done = False
+        for page in self.client.iter_ticket_pages(first, self.full_sync_chunk_pages):
+            last_seen = page.number
+            if page.last:
+                self.report.full_sync_done = True
+            if page.items:
+                yield page.items
+        self.report.full_sync_pages = (first, max(first, last_seen))
+        self._next_page = last_seen + 1
+
+    def _check_values(self, tickets: list[dict]) -> None:
+        """Record values outside the documented ones; the rows are loaded as sent."""
+        for ticket in tickets:
+            for field_name, allowed in (
+                ("TicketStatus", settings.TICKET_STATUSES),
+                ("TicketPriority", settings.TICKET_PRIORITIES),
+            ):
+                value = ticket.get(field_name)
+                if value is not None and value not in allowed:
+                    self.report.problems.append(
+                        f"ticket {ticket.get('TicketID')}: {field_name} {value!r} is not one "
+                        f"of {', '.join(allowed)} (loaded as sent)"
+                    )
+        for problem in self.report.problems[:20]:
+            logger.warning("%s", problem)
 
     def _advance_state(self, tickets: list[dict]) -> None:
         started_at, source = self._run_start(tickets)
         self.report.server_time = started_at
         self.report.server_time_source = source
-        if started_at is not None:
-            watermark = started_at - self.overlap
-            self.state["last_run_started_at"] = started_at.isoformat()
-            self.state["watermark"] = watermark.isoformat()
-            self.report.new_watermark = watermark
+        if self.report.mode == "full":
+            self._advance_full_sync(started_at)
+        elif started_at is not None:
+            self._set_watermark(started_at)
         else:
-            self.report.new_watermark = parse_timestamp(self.state.get("watermark"))
+            self.report.new_watermark = self.report.watermark_before
 
-        open_ids = set() if self.report.mode == "full" else set(self._previous_open)
+        chunk_continues = self.report.mode == "full" and self._chunk_first_page > 1
+        keep_previous = self.report.mode == "incremental" or chunk_continues
+        open_ids = set(self._previous_open) if keep_previous else set()
         for ticket in tickets:
             ticket_id = int(ticket["TicketID"])
             if ticket.get("TicketStatus") == settings.CLOSED_STATUS:
@@ -193,6 +257,30 @@ class SyncPlan:
         self.state["open_ticket_ids"] = sorted(open_ids)
         self.state["api_flavor"] = self.flavor
         self.report.open_tickets = len(open_ids)
+
+    def _advance_full_sync(self, started_at: datetime | None) -> None:
+        in_progress = self.state.get("full_sync")
+        first_start = parse_timestamp(in_progress.get("started_at")) if in_progress else None
+        if not isinstance(first_start, datetime):
+            first_start = started_at
+        if self.report.full_sync_done:
+            self.state.pop("full_sync", None)
+            if first_start is not None:
+                self._set_watermark(first_start)
+            else:
+                self.report.new_watermark = self.report.watermark_before
+            return
+        self.state["full_sync"] = {
+            "next_page": self._next_page,
+            "started_at": first_start.isoformat() if first_start else None,
+        }
+        self.report.new_watermark = self.report.watermark_before
+
+    def _set_watermark(self, started_at: datetime) -> None:
+        watermark = started_at - self.overlap
+        self.state["last_run_started_at"] = started_at.isoformat()
+        self.state["watermark"] = watermark.isoformat()
+        self.report.new_watermark = watermark
 
     def _run_start(self, tickets: list[dict]) -> tuple[datetime | None, str]:
         """The server's time when this run started: its Date header, else the data."""

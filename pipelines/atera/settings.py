@@ -58,5 +58,10 @@ WATERMARK_OVERLAP_SECONDS = 600
 """The next run asks for changes since the last run's start minus this overlap."""
 
 CLOSED_STATUS = "Closed"
+TICKET_STATUSES = ("Open", "Pending", "Resolved", "Closed")
+TICKET_PRIORITIES = ("Low", "Medium", "High", "Critical")
+
+FULL_SYNC_CHUNK_PAGES = 20
+"""A full sync commits every 20 pages (1,000 tickets with their children)."""
 
 USER_AGENT = "atera-sync/0.1 (+dlt)"

@@ -1,0 +1,180 @@
+"""The DuckDB files of one warehouse: the working copy, the published copy, run history.
+
+Analysts and BI tools open `data/atera.duckdb` (the *published* file). A sync
+never writes to it: dlt loads into a working copy beside it
+(`data/.atera.work.duckdb`), the SQL models are built there, and only then is
+the working copy published: copied to a temporary file and renamed over the
+published one in one atomic step. So
+
+* a reader holding the published file open (even read-write in another
+  process) never makes the nightly run fail, and keeps seeing the previous
+  snapshot until it reconnects;
+* a reader never sees a half-loaded state: the published file is always the
+  result of a complete run.
+
+Every run, failed or not, appends a row to `atera_meta.sync_runs` in both
+copies, so freshness can be queried where analysts look.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+HISTORY_SCHEMA = "atera_meta"
+HISTORY_TABLE = f"{HISTORY_SCHEMA}.sync_runs"
+
+HISTORY_DDL = f"""
+create schema if not exists {HISTORY_SCHEMA};
+create table if not exists {HISTORY_TABLE} (
+    run_id varchar primary key,
+    started_at timestamptz not null,
+    finished_at timestamptz not null,
+    status varchar not null,
+    mode varchar,
+    api_calls bigint,
+    retries bigint,
+    rows_loaded bigint,
+    rows_per_table json,
+    watermark_before timestamptz,
+    watermark_after timestamptz,
+    server_time timestamptz,
+    missing_ticket_ids json,
+    problems json,
+    error varchar
+);
+"""
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    """The files that make up one warehouse, derived from the published path."""
+
+    published: Path
+
+    @classmethod
+    def at(cls, path: Path | str) -> Warehouse:
+        """The warehouse whose published file is `path` (made absolute)."""
+        return cls(Path(path).expanduser().resolve())
+
+    @property
+    def work(self) -> Path:
+        """The working copy that dlt loads into and the models are built in."""
+        return self.published.with_name(f".{self.published.stem}.work.duckdb")
+
+    @property
+    def pipelines_dir(self) -> Path:
+        """dlt's local working folder (state cache, load packages)."""
+        return self.published.with_name(f".{self.published.stem}.dlt")
+
+    @property
+    def lock_file(self) -> Path:
+        """Held while a run writes; a second run exits at once."""
+        return self.published.with_name(f"{self.published.name}.lock")
+
+    def prepare(self) -> None:
+        """Create the folder and, when only the published file exists, restore the working copy.
+
+        The working copy is an implementation detail: losing it loses nothing,
+        because the published file holds the same data and dlt's state.
+        """
+        self.published.parent.mkdir(parents=True, exist_ok=True)
+        if not self.work.exists() and self.published.exists():
+            shutil.copyfile(self.published, self.work)
+
+    def publish(self) -> None:
+        """Atomically replace the published file with the working copy."""
+        _checkpoint(self.work)
+        self._replace_published_with(self.work)
+
+    def record_run(self, row: dict[str, Any], *, publish_row_only: bool) -> None:
+        """Append a run's row to the history of both copies.
+
+        Args:
+            row: the sync_runs columns.
+            publish_row_only: the run failed: add the row to the published file
+                without publishing the working copy's data.
+        """
+        if self.work.exists() or not self.published.exists():
+            _append_history(self.work, row)
+        if publish_row_only and self.published.exists():
+            staged = self._staging_path()
+            shutil.copyfile(self.published, staged)
+            _append_history(staged, row)
+            os.replace(staged, self.published)
+
+    def _replace_published_with(self, source: Path) -> None:
+        staged = self._staging_path()
+        shutil.copyfile(source, staged)
+        os.replace(staged, self.published)
+
+    def _staging_path(self) -> Path:
+        return self.published.with_name(f".{self.published.name}.{uuid.uuid4().hex}.tmp")
+
+
+def new_run_id() -> str:
+    """A unique id for a run's history row."""
+    return uuid.uuid4().hex
+
+
+def history_row(
+    *,
+    run_id: str,
+    started_at: datetime,
+    finished_at: datetime,
+    status: str,
+    mode: str | None,
+    api_calls: int,
+    retries: int,
+    rows: dict[str, int],
+    watermark_before: datetime | None,
+    watermark_after: datetime | None,
+    server_time: datetime | None,
+    missing_ticket_ids: list[int],
+    problems: list[str],
+    error: str | None,
+) -> dict[str, Any]:
+    """The sync_runs row of one run."""
+    return {
+        "run_id": run_id,
+        "started_at": started_at,
+        "finished_at": finished_at,
+        "status": status,
+        "mode": mode,
+        "api_calls": api_calls,
+        "retries": retries,
+        "rows_loaded": sum(rows.values()),
+        "rows_per_table": json.dumps(rows, sort_keys=True),
+        "watermark_before": watermark_before,
+        "watermark_after": watermark_after,
+        "server_time": server_time,
+        "missing_ticket_ids": json.dumps(sorted(missing_ticket_ids)),
+        "problems": json.dumps(problems[:1000]),
+        "error": error,
+    }
+
+
+def _append_history(path: Path, row: dict[str, Any]) -> None:
+    columns = list(row)
+    placeholders = ", ".join("?" for _ in columns)
+    with duckdb.connect(str(path)) as con:
+        con.execute(HISTORY_DDL)
+        con.execute(
+            f"insert or replace into {HISTORY_TABLE} ({', '.join(columns)}) "
+            f"values ({placeholders})",
+            [row[c] for c in columns],
+        )
+
+
+def _checkpoint(path: Path) -> None:
+    """Fold DuckDB's write-ahead log into the file, so that a byte copy is complete."""
+    with duckdb.connect(str(path)) as con:
+        con.execute("checkpoint")
