@@ -234,6 +234,15 @@ class _Run:
         """dlt runs until the sync is complete: one for an incremental sync, a chunk each
         for a full one."""
         pipeline = make_pipeline(self.warehouse)
+        if pipeline.has_pending_data:
+            # a run was killed after extracting: land its package first, with its state
+            logger.info("finishing the load that an interrupted run left behind")
+            try:
+                pipeline.run()
+            except Exception:
+                _discard_local_progress(pipeline)
+                raise
+            self._collect(pipeline)
         full_refresh = self.full_refresh
         for _ in range(MAX_FULL_SYNC_CHUNKS):
             plans: list[SyncPlan] = []
@@ -256,6 +265,8 @@ class _Run:
                     self.reports.append(plans[0].report)
                 raise
             self._collect(pipeline)
+            if not plans or not plans[0].listed:
+                raise SyncError("dlt loaded nothing from the Atera source; run again")
             report = plans[0].report
             self.reports.append(report)
             if report.mode != "full" or report.full_sync_done:

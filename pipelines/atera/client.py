@@ -183,6 +183,7 @@ class AteraClient:
         page_size: itemsInPage for paged listings (Atera caps it at 50).
         auth_scheme: `x-api-key`, `bearer`, or `auto` (Bearer for JWT-shaped keys).
         transport: an httpx transport, for tests.
+        rate_window_seconds: the window of the rate limit (a minute; shorter in tests).
     """
 
     def __init__(
@@ -199,6 +200,7 @@ class AteraClient:
         page_size: int = settings.PAGE_SIZE,
         auth_scheme: str = "auto",
         transport: httpx.BaseTransport | None = None,
+        rate_window_seconds: float = 60.0,
     ) -> None:
         if not api_key:
             raise ConfigurationError(f"No Atera API key is configured: {API_KEY_HINT}.")
@@ -216,7 +218,8 @@ class AteraClient:
         """`seed` or `v3`, from the first paging envelope seen (totalItems vs totalItemCount)."""
         self.first_server_time: datetime | None = None
         self._first_lock = threading.Lock()
-        self._limiter = Limiter(Rate(rate_limit_per_minute, Duration.MINUTE))
+        window_ms = int(rate_window_seconds * Duration.SECOND)
+        self._limiter = Limiter(Rate(rate_limit_per_minute, window_ms))
         self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="atera-http")
         self._http = httpx.Client(
             base_url=self.api_url,

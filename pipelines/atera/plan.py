@@ -143,6 +143,11 @@ class SyncPlan:
         return self.client.detected_flavor or settings.FLAVOR_SEED
 
     @property
+    def listed(self) -> bool:
+        """Whether this plan's tickets were listed (dlt extracted the source)."""
+        return self._tickets is not None
+
+    @property
     def first_chunk(self) -> bool:
         """Whether this load starts a full sync at page 1."""
         return self.report.mode == "full" and self._chunk_first_page == 1

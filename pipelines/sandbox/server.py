@@ -474,7 +474,8 @@ class AteraSandbox:
         Args:
             path_regex: Regex searched in the request path (e.g. ``/api/v3/tickets$``),
                 and in ``path?query`` (e.g. ``page=3``).
-            status: HTTP status to answer.
+            status: HTTP status to answer; ``0`` drops the connection without an
+                answer (a connection reset, as the client sees it).
             times: How many requests to affect; ``None`` = all until :meth:`clear_faults`.
             body: Response body; default ``{"message": <reason phrase>}`` (seed) or
                 a ProblemDetails (v3, sent as ``application/problem+json`` unless
@@ -535,6 +536,11 @@ class AteraSandbox:
         status, payload, content_type, headers = self._dispatch(handler, method, path, query, body)
         with self._log_lock:
             self.request_log.append((method, path, query, status))
+        if status == 0:
+            handler.close_connection = True
+            with contextlib.suppress(OSError):
+                handler.connection.shutdown(socket.SHUT_RDWR)
+            return
         handler.respond(status, payload, content_type, headers, head_only=method == "HEAD")
 
     def _dispatch(

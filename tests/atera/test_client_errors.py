@@ -253,3 +253,23 @@ def test_bulk_billable_duration_posts_the_ids():
         with pytest.raises(ValueError):
             client.get_billable_durations(list(range(51)))
     assert bodies == [("POST", "/api/v3/tickets/billableduration", b"[1,2]")]
+
+
+def test_the_client_never_exceeds_its_rate_limit():
+    """Against a sandbox that answers 429 past 10 requests a second, a client limited to
+    10 a second sends 35 requests with no 429 at all."""
+    import time
+
+    from pipelines.sandbox import AteraSandbox
+
+    with AteraSandbox(api_key=KEY, tickets=5, rate_limit=10, rate_window_seconds=1.0) as sandbox:
+        client = AteraClient(
+            sandbox.api_url, KEY, rate_limit_per_minute=10, rate_window_seconds=1.0, concurrency=4
+        )
+        with client:
+            started = time.monotonic()
+            list(client.map_concurrently(lambda i: client.get_json("/tickets/10001"), range(35)))
+            elapsed = time.monotonic() - started
+        assert client.stats.statuses[429] == 0
+        assert client.stats.calls == 35
+        assert elapsed >= 3.0  # 35 requests at 10 per second need three full windows
