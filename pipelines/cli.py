@@ -95,6 +95,25 @@ def run(
 
     Without an API key and without --base-url, syncs from the built-in sandbox.
     """
+    _sync_and_report(
+        duckdb_path,
+        base_url,
+        full_refresh,
+        incremental_endpoint,
+        skip_models=skip_models,
+        reconcile=None,
+    )
+
+
+def _sync_and_report(
+    duckdb_path: Path,
+    base_url: str | None,
+    full_refresh: bool,
+    incremental_endpoint: str | None,
+    *,
+    skip_models: bool,
+    reconcile: bool | None,
+) -> None:
     config = _load_config()
     models_step = None if skip_models else _ModelsStep(as_of=None)
     if incremental_endpoint:
@@ -122,6 +141,7 @@ def run(
                     full_refresh=full_refresh,
                     progress=progress,
                     after_load=models_step,
+                    reconcile=reconcile,
                 )
         except SyncAlreadyRunning as exc:
             _fail(3, str(exc))
@@ -158,6 +178,21 @@ def models(duckdb_path: Path, as_of: str | None) -> None:
     except ModelsError as exc:
         _fail(1, f"SQL models failed: {exc}")
     step.print_result()
+
+
+@main.command()
+@click.option(
+    "--duckdb",
+    "duckdb_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=DEFAULT_DUCKDB_PATH,
+    show_default=True,
+    help="The DuckDB warehouse file.",
+)
+@click.option("--base-url", help="Atera's address (default [sources.atera] base_url).")
+def reconcile(duckdb_path: Path, base_url: str | None) -> None:
+    """Sync, then list every ticket id and mark the tickets Atera no longer has as deleted."""
+    _sync_and_report(duckdb_path, base_url, False, None, skip_models=False, reconcile=True)
 
 
 @main.command()

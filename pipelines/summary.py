@@ -40,6 +40,15 @@ def print_sync_summary(console: Console, result: SyncResult) -> None:
         f"watermark: {_stamp(report.watermark_before)} -> {_stamp(report.new_watermark)}"
         f"   (server time {_stamp(report.server_time)}, from {report.server_time_source or '-'})",
     ]
+    if result.reconcile is not None:
+        found = result.reconcile
+        lines.append(
+            f"reconciled: {found.listed:,} tickets listed, {len(found.deleted):,} newly deleted, "
+            f"{len(found.restored):,} restored, {len(found.missed):,} missed earlier (loaded)"
+        )
+    if report.problems:
+        lines.append(f"problems: {len(report.problems):,} (see atera_meta.sync_runs): ")
+        lines.extend(f"  {p}" for p in report.problems[:5])
     if report.missing_ticket_ids:
         ids = ", ".join(str(i) for i in sorted(report.missing_ticket_ids)[:10])
         lines.append(f"tickets that vanished during the sync (404, skipped): {ids}")

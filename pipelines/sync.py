@@ -26,12 +26,13 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dlt
+import duckdb
 from filelock import FileLock, Timeout
 
 from pipelines.atera import atera_source
@@ -39,6 +40,8 @@ from pipelines.atera.client import AteraClient, ClientStats
 from pipelines.atera.config import AteraConfiguration
 from pipelines.atera.errors import AteraError, ConfigurationError
 from pipelines.atera.plan import ProgressCallback, SyncPlan, SyncReport
+from pipelines.atera.reconcile import ReconcileReport, atera_reconcile_source
+from pipelines.atera.records import parse_timestamp
 from pipelines.warehouse import Warehouse, history_row, new_run_id
 
 logger = logging.getLogger("atera_sync.sync")
@@ -78,6 +81,7 @@ class SyncResult:
     report: SyncReport
     step_seconds: dict[str, float] = field(default_factory=dict)
     chunks: int = 1
+    reconcile: ReconcileReport | None = None
 
     @property
     def load_rows_per_second(self) -> float:
@@ -136,6 +140,7 @@ def run_sync(
     full_refresh: bool = False,
     progress: ProgressCallback | None = None,
     after_load: AfterLoad | None = None,
+    reconcile: bool | None = None,
 ) -> SyncResult:
     """Sync Atera into the warehouse, publish it, and return the run's figures.
 
@@ -147,6 +152,8 @@ def run_sync(
         progress: optional callback(stage, done, total).
         after_load: run on the working copy before publishing (the SQL models);
             if it raises, nothing is published and the run fails.
+        reconcile: list every ticket id afterwards to find deleted tickets; None:
+            when the last reconciliation is `reconcile_every_days` old.
 
     Raises:
         SyncAlreadyRunning: another run holds the lock for this warehouse.
@@ -163,7 +170,8 @@ def run_sync(
             f"{warehouse.lock_file.name}); wait for it to finish, this run did nothing"
         ) from None
     try:
-        return _Run(config, warehouse, base_url, full_refresh, progress, after_load).execute()
+        run = _Run(config, warehouse, base_url, full_refresh, progress, after_load, reconcile)
+        return run.execute()
     finally:
         lock.release()
 
@@ -179,7 +187,10 @@ class _Run:
         full_refresh: bool,
         progress: ProgressCallback | None,
         after_load: AfterLoad | None,
+        reconcile: bool | None,
     ) -> None:
+        self.reconcile = reconcile
+        self.reconcile_report: ReconcileReport | None = None
         self.config = config
         self.warehouse = warehouse
         self.base_url = base_url
@@ -200,7 +211,9 @@ class _Run:
             zone = naive_zone(self.config.timezone)
             with build_client(self.config, self.base_url) as client:
                 self.stats = client.stats
-                self._load_chunks(client, zone)
+                pipeline = self._load_chunks(client, zone)
+                if self._reconcile_due(pipeline):
+                    self._reconcile(pipeline, client, zone)
         except Exception as exc:
             self._fail(_explain(exc), exc)
         if self.after_load is not None:
@@ -224,13 +237,14 @@ class _Run:
             report=self._combined_report(),
             step_seconds=dict(self.steps),
             chunks=len(self.reports),
+            reconcile=self.reconcile_report,
         )
 
     def _fail(self, message: str, exc: Exception) -> None:
         self._record("failed", message)
         raise SyncError(message) from exc
 
-    def _load_chunks(self, client: AteraClient, zone: tzinfo) -> None:
+    def _load_chunks(self, client: AteraClient, zone: tzinfo) -> dlt.Pipeline:
         """dlt runs until the sync is complete: one for an incremental sync, a chunk each
         for a full one."""
         pipeline = make_pipeline(self.warehouse)
@@ -270,7 +284,7 @@ class _Run:
             report = plans[0].report
             self.reports.append(report)
             if report.mode != "full" or report.full_sync_done:
-                return
+                return pipeline
             # the next chunk continues the full sync from the state that just landed
             full_refresh = False
             client.first_server_time = None
@@ -278,6 +292,36 @@ class _Run:
                 "full sync: pages %s-%s landed, continuing", *(report.full_sync_pages or ("?", "?"))
             )
         raise SyncError(f"a full sync did not finish within {MAX_FULL_SYNC_CHUNKS} chunks")
+
+    def _reconcile_due(self, pipeline: dlt.Pipeline) -> bool:
+        if self.reconcile is not None:
+            return self.reconcile
+        every = self.config.reconcile_every_days
+        if every <= 0:
+            return False
+        state = pipeline.state.get("sources", {}).get("atera", {})
+        last = parse_timestamp(state.get("last_reconcile_at"))
+        now = self._combined_report().server_time or datetime.now(UTC)
+        return not isinstance(last, datetime) or now - last >= timedelta(days=every)
+
+    def _reconcile(self, pipeline: dlt.Pipeline, client: AteraClient, zone: tzinfo) -> None:
+        known, deleted = _ticket_ids(self.warehouse.work)
+        reports: list[ReconcileReport] = []
+        client.first_server_time = None
+        source = atera_reconcile_source(
+            client=client,
+            known_ticket_ids=known,
+            deleted_ticket_ids=deleted,
+            naive_zone=zone,
+            report_sink=reports.append,
+        )
+        try:
+            pipeline.run(source, loader_file_format=LOADER_FILE_FORMAT)
+        except Exception:
+            _discard_local_progress(pipeline)
+            raise
+        self._collect(pipeline)
+        self.reconcile_report = reports[0]
 
     def _collect(self, pipeline: dlt.Pipeline) -> None:
         trace = pipeline.last_trace
@@ -326,6 +370,29 @@ class _Run:
             self.warehouse.record_run(row, publish_row_only=status != "success")
         except Exception as exc:  # history must never hide the run's own outcome
             logger.warning("could not record the run in the history table: %s", exc)
+
+
+def _ticket_ids(work: Path) -> tuple[set[int], set[int]]:
+    """The ticket ids in the warehouse, and those marked deleted."""
+    with duckdb.connect(str(work), read_only=True) as con:
+        tables = {
+            name
+            for (name,) in con.execute(
+                "select table_name from information_schema.tables where table_schema = ?",
+                [DATASET_NAME],
+            ).fetchall()
+        }
+        known: set[int] = set()
+        deleted: set[int] = set()
+        if "tickets" in tables:
+            rows = con.execute(f"select ticket_id from {DATASET_NAME}.tickets").fetchall()
+            known = {i for (i,) in rows}
+        if "deleted_tickets" in tables:
+            rows = con.execute(
+                f"select ticket_id from {DATASET_NAME}.deleted_tickets where deleted_at is not null"
+            ).fetchall()
+            deleted = {i for (i,) in rows}
+    return known, deleted
 
 
 def refresh_after_load(duckdb_path: Path, step: AfterLoad) -> None:

@@ -31,6 +31,8 @@ class AteraConfiguration(BaseConfiguration):
     backoff_max_seconds: float = settings.BACKOFF_MAX_SECONDS
     page_size: int = settings.PAGE_SIZE
     overlap_seconds: int = settings.WATERMARK_OVERLAP_SECONDS
+    reconcile_every_days: int = settings.RECONCILE_EVERY_DAYS
+    """List every ticket id this often to find deleted tickets (0: only `atera-sync reconcile`)."""
     full_sync_chunk_pages: int = settings.FULL_SYNC_CHUNK_PAGES
     """A full sync commits after this many pages of tickets (50 each) and their children."""
     incremental_endpoint: str = "auto"

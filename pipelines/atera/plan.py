@@ -20,6 +20,9 @@ data of the same load: the watermark only moves when that data has landed.
   killed resumes at the first page that did not land instead of page 1. The
   watermark is set only when the last chunk lands, from the first chunk's
   start.
+* `pending_children_ids`: tickets a reconciliation found missing; the next
+  sync fetches their comments, work hours and billable duration once.
+* `last_reconcile_at`: server time of the last complete ticket listing.
 * `api_flavor`: `seed` or `v3`, the API shape seen by the first sync; it
   picks the incremental endpoint (`statusmodified?modifiedAfter=` for the
   seed, `lastmodified?date=` for Atera's published API) unless configured.
@@ -113,6 +116,7 @@ class SyncPlan:
         self.report = SyncReport()
         self._tickets: list[dict] | None = None
         self._previous_open: set[int] = set()
+        self._pending_children: set[int] = set()
         self._chunk_first_page = 1
         self._next_page = 1
 
@@ -122,6 +126,7 @@ class SyncPlan:
         if self._state is None:
             self._state = self._state_provider()
             self._previous_open = {int(i) for i in self._state.get("open_ticket_ids", [])}
+            self._pending_children = {int(i) for i in self._state.get("pending_children_ids", [])}
         return self._state
 
     @property
@@ -162,7 +167,7 @@ class SyncPlan:
         if self.report.mode == "full":
             targets = sorted(changed)
         else:
-            targets = sorted(changed | self._previous_open)
+            targets = sorted(changed | self._previous_open | self._pending_children)
         self.report.child_targets = len(targets)
         return targets
 
@@ -260,6 +265,8 @@ class SyncPlan:
             else:
                 open_ids.add(ticket_id)
         self.state["open_ticket_ids"] = sorted(open_ids)
+        if self.report.mode == "incremental":
+            self.state["pending_children_ids"] = []  # fetched by this run
         self.state["api_flavor"] = self.flavor
         self.report.open_tickets = len(open_ids)
 
@@ -272,6 +279,8 @@ class SyncPlan:
             self.state.pop("full_sync", None)
             if first_start is not None:
                 self._set_watermark(first_start)
+                # a complete listing is as good as a reconciliation
+                self.state["last_reconcile_at"] = first_start.isoformat()
             else:
                 self.report.new_watermark = self.report.watermark_before
             return

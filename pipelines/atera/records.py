@@ -115,7 +115,8 @@ def comment_keys(ticket_id: int, comments: list[dict[str, Any]]) -> list[str]:
     return keys
 
 
-def _cols(**types: str) -> TTableSchemaColumns:
+def table_columns(**types: str) -> TTableSchemaColumns:
+    """dlt column hints from name=data_type pairs (timestamps with time zone)."""
     columns: TTableSchemaColumns = {}
     for name, data_type in types.items():
         column: dict[str, Any] = {"name": name, "data_type": data_type}
@@ -125,7 +126,7 @@ def _cols(**types: str) -> TTableSchemaColumns:
     return columns
 
 
-TICKET_COLUMNS = _cols(
+TICKET_COLUMNS = table_columns(
     ticket_id="bigint",
     ticket_title="text",
     description="text",
@@ -153,7 +154,7 @@ TICKET_COLUMNS["ticket_id"]["nullable"] = False
 # Comments and work hours carry the seed's fields; rows in the published v3 shape
 # add their own columns (date, comment, work_hours_id, billiable, ...) as dlt
 # infers them. Both shapes share the keys comment_key and work_hour_id.
-COMMENT_COLUMNS = _cols(
+COMMENT_COLUMNS = table_columns(
     comment_key="text",
     ticket_id="bigint",
     comment_id="bigint",
@@ -165,7 +166,7 @@ COMMENT_COLUMNS = _cols(
 COMMENT_COLUMNS["comment_key"]["nullable"] = False
 COMMENT_COLUMNS["ticket_id"]["nullable"] = False
 
-WORK_HOUR_COLUMNS = _cols(
+WORK_HOUR_COLUMNS = table_columns(
     work_hour_id="bigint",
     ticket_id="bigint",
     technician_contact_id="bigint",
@@ -178,14 +179,14 @@ WORK_HOUR_COLUMNS = _cols(
 WORK_HOUR_COLUMNS["work_hour_id"]["nullable"] = False
 WORK_HOUR_COLUMNS["ticket_id"]["nullable"] = False
 
-BILLABLE_DURATION_COLUMNS = _cols(
+BILLABLE_DURATION_COLUMNS = table_columns(
     ticket_id="bigint",
     total_billable_duration="bigint",
     total_billable_hours="double",
 )
 BILLABLE_DURATION_COLUMNS["ticket_id"]["nullable"] = False
 
-STATUS_SNAPSHOT_COLUMNS = _cols(
+STATUS_SNAPSHOT_COLUMNS = table_columns(
     ticket_id="bigint",
     ticket_status="text",
     ticket_priority="text",

@@ -61,6 +61,9 @@ CLOSED_STATUS = "Closed"
 TICKET_STATUSES = ("Open", "Pending", "Resolved", "Closed")
 TICKET_PRIORITIES = ("Low", "Medium", "High", "Critical")
 
+RECONCILE_EVERY_DAYS = 7
+"""A run reconciles (lists every ticket id, one call per 50 tickets) once a week."""
+
 FULL_SYNC_CHUNK_PAGES = 20
 """A full sync commits every 20 pages (1,000 tickets with their children)."""
 

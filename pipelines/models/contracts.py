@@ -20,6 +20,7 @@ RAW_SCHEMA = "atera_raw"
 CONTRACT_SCHEMA = "raw_contract"
 
 _DLT = {"_dlt_load_id": "varchar", "_dlt_id": "varchar"}
+DELETED_TICKETS = "deleted_tickets"
 
 RAW_CONTRACTS: Mapping[str, Mapping[str, str]] = {
     "tickets": {
@@ -124,8 +125,12 @@ def existing_raw_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {name for (name,) in rows}
 
 
-def contract_view_sql(table: str, raw_exists: bool) -> str:
-    """The `select` behind `raw_contract.<table>`."""
+def contract_view_sql(table: str, raw_exists: bool, deletions_exist: bool = False) -> str:
+    """The `select` behind `raw_contract.<table>`.
+
+    When `atera_raw.deleted_tickets` exists, rows of tickets that Atera no longer
+    has (found by `atera-sync reconcile`) are left out of every table.
+    """
     columns = ",\n    ".join(
         f"cast(null as {data_type}) as {_quote(column)}"
         for column, data_type in RAW_CONTRACTS[table].items()
@@ -133,6 +138,12 @@ def contract_view_sql(table: str, raw_exists: bool) -> str:
     sql = f"select\n    {columns}\nwhere false"
     if raw_exists:
         sql += f"\nunion all by name\nselect * from {RAW_SCHEMA}.{_quote(table)}"
+        if deletions_exist:
+            sql = (
+                f"select * from (\n{sql}\n) as raw_rows\nwhere ticket_id not in (\n"
+                f"    select ticket_id from {RAW_SCHEMA}.{DELETED_TICKETS}\n"
+                "    where deleted_at is not null\n)"
+            )
     return sql
 
 
@@ -149,6 +160,6 @@ def create_contract_views(con: duckdb.DuckDBPyConnection) -> dict[str, bool]:
         found[table] = table in present
         con.execute(
             f"create or replace view {CONTRACT_SCHEMA}.{_quote(table)} as\n"
-            + contract_view_sql(table, found[table])
+            + contract_view_sql(table, found[table], DELETED_TICKETS in present)
         )
     return found
