@@ -103,3 +103,30 @@ def test_dot_dlt_in_the_working_directory_overrides_defaults(sandbox: AteraSandb
     assert sandbox.request_count() > 0
     assert (tmp_path / "data" / "atera.duckdb").exists()
     assert TEST_API_KEY not in output
+
+
+def test_published_api_with_lastmodified_from_the_command_line(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    jwt_key = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJtc3AifQ.c2lnbmF0dXJlLTEyMw"
+    monkeypatch.setenv("SOURCES__ATERA__API_KEY", jwt_key)
+    duckdb_path = tmp_path / "v3.duckdb"
+    with AteraSandbox(api_key=jwt_key, tickets=80, seed=2, rate_limit=None, dialect="v3") as sb:
+        args = [
+            "run",
+            "--base-url",
+            sb.base_url,
+            "--duckdb",
+            str(duckdb_path),
+            "--incremental-endpoint",
+            "lastmodified",
+        ]
+        for _ in range(2):
+            result = runner.invoke(cli.main, args, catch_exceptions=False)
+            assert result.exit_code == 0, result.output
+        queries = [q for _, path, q, _ in sb.request_log if path.endswith("/lastmodified")]
+        assert len(queries) == 1
+        assert "date=" in queries[0] and "includeComments=true" in queries[0]
+        assert sb.request_count("statusmodified") == 0
+        assert "First-response SLA compliance" in result.output
+        assert jwt_key not in result.output

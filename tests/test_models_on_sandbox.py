@@ -19,14 +19,21 @@ PRIORITY_ORDER = ["Critical", "High", "Medium", "Low"]
 
 
 def first_response(ticket: dict, comments: list[dict]) -> datetime | None:
-    if ticket.get("FirstResponseDate"):
-        return parse_timestamp(ticket["FirstResponseDate"])
+    """The definition, on either API shape (seed: FirstResponseDate, CreatorContactID;
+    published: TechnicianFirstCommentDate, TechnicianContactID/EndUserID on comments)."""
+    api_value = ticket.get("FirstResponseDate") or ticket.get("TechnicianFirstCommentDate")
+    if api_value:
+        return parse_timestamp(api_value)
+
+    def by_technician(comment: dict) -> bool:
+        if "CreatorContactID" in comment:
+            return comment["CreatorContactID"] != ticket["EndUserID"]
+        return comment.get("TechnicianContactID") is not None
+
     technician_replies = [
-        parse_timestamp(c["CommentDate"])
+        parse_timestamp(c.get("CommentDate") or c.get("Date"))
         for c in comments
-        if c["TicketID"] == ticket["TicketID"]
-        and not c["IsInternal"]
-        and c["CreatorContactID"] != ticket["EndUserID"]
+        if c["TicketID"] == ticket["TicketID"] and not c["IsInternal"] and by_technician(c)
     ]
     return min(technician_replies, default=None)
 
@@ -55,10 +62,12 @@ def expected_statuses(snapshot: dict, as_of: datetime) -> dict[str, Counter]:
     return by_priority
 
 
-@pytest.fixture(scope="module")
-def synced(tmp_path_factory: pytest.TempPathFactory):
+@pytest.fixture(scope="module", params=["seed", "v3"])
+def synced(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
     duckdb_path = tmp_path_factory.mktemp("models") / "atera.duckdb"
-    with AteraSandbox(api_key=TEST_API_KEY, tickets=400, seed=21, rate_limit=None) as sandbox:
+    with AteraSandbox(
+        api_key=TEST_API_KEY, tickets=400, seed=21, rate_limit=None, dialect=request.param
+    ) as sandbox:
         run_sync(config_for(sandbox), duckdb_path)
         yield duckdb_path, sandbox.snapshot()
 

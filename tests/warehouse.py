@@ -47,9 +47,11 @@ def warehouse_rows(duckdb_path: Path, table: str) -> list[dict[str, Any]]:
         ]
 
 
-def assert_table_matches(duckdb_path: Path, table: str, api_records: list[dict]) -> None:
+def assert_table_matches(
+    duckdb_path: Path, table: str, api_records: list[dict], key_field: str | None = None
+) -> None:
     """The warehouse table holds exactly the API's records: same keys, same values."""
-    key = snake(KEYS[table][0])
+    key = snake(key_field or KEYS[table][0])
     expected = {row[key]: row for row in expected_rows(api_records)}
     actual_rows = warehouse_rows(duckdb_path, table)
     actual_keys = [row[key] for row in actual_rows]
