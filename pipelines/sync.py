@@ -301,7 +301,9 @@ class _Run:
             return False
         state = pipeline.state.get("sources", {}).get("atera", {})
         last = parse_timestamp(state.get("last_reconcile_at"))
-        now = self._combined_report().server_time or datetime.now(UTC)
+        now = self._combined_report().server_time
+        if now is None:  # without the server's time there is no telling; wait for one
+            return False
         return not isinstance(last, datetime) or now - last >= timedelta(days=every)
 
     def _reconcile(self, pipeline: dlt.Pipeline, client: AteraClient, zone: tzinfo) -> None:

@@ -32,7 +32,7 @@ def test_run_syncs_prints_the_summary_and_never_leaks_the_key(
 ):
     monkeypatch.setenv("SOURCES__ATERA__API_KEY", TEST_API_KEY)
     duckdb_path = tmp_path / "wh" / "atera.duckdb"
-    args = ["run", "--base-url", sandbox.base_url, "--duckdb", str(duckdb_path), "--skip-models"]
+    args = ["-v", "run", "--base-url", sandbox.base_url, "--duckdb", str(duckdb_path)]
     result = runner.invoke(cli.main, args, catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert "tickets" in result.output and "120" in result.output
@@ -90,7 +90,7 @@ def test_dot_dlt_in_the_working_directory_overrides_defaults(sandbox: AteraSandb
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("SOURCES__ATERA__")}
     completed = subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", "run", "--skip-models"],
+        [sys.executable, "-m", "pipelines.cli", "-v", "run", "--skip-models"],
         cwd=tmp_path,
         env=env,
         capture_output=True,
