@@ -203,8 +203,22 @@ def reconcile(duckdb_path: Path, base_url: str | None) -> None:
 @click.option("--api-key", default="sandbox-key", show_default=True)
 @click.option("--rate-limit", default=700, show_default=True, type=int, help="Requests/minute.")
 @click.option("--latency-ms", default=0, show_default=True, type=int)
+@click.option(
+    "--dialect",
+    type=click.Choice(["seed", "v3"]),
+    default="seed",
+    show_default=True,
+    help="seed: the contract's shapes; v3: Atera's published API shapes.",
+)
 def sandbox(
-    host: str, port: int, tickets: int, seed: int, api_key: str, rate_limit: int, latency_ms: int
+    host: str,
+    port: int,
+    tickets: int,
+    seed: int,
+    api_key: str,
+    rate_limit: int,
+    latency_ms: int,
+    dialect: str,
 ) -> None:
     """Serve the Atera sandbox (a local stand-in for Atera's ticket API)."""
     from pipelines.sandbox.__main__ import serve
@@ -217,6 +231,7 @@ def sandbox(
         api_key=api_key,
         rate_limit=rate_limit,
         latency_ms=latency_ms,
+        dialect=dialect,
     )
 
 
