@@ -58,6 +58,19 @@ def _configure_logging(verbose: bool) -> None:
     logging.getLogger("httpx").setLevel(logging.INFO if verbose else logging.WARNING)
 
 
+duckdb_option = click.option(
+    "--duckdb",
+    "duckdb_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=DEFAULT_DUCKDB_PATH,
+    show_default=True,
+    help="The DuckDB warehouse file that analysts open.",
+)
+base_url_option = click.option(
+    "--base-url", help="Atera's address (default [sources.atera] base_url)."
+)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", is_flag=True, help="Log every HTTP request.")
 def main(verbose: bool) -> None:
@@ -66,15 +79,8 @@ def main(verbose: bool) -> None:
 
 
 @main.command()
-@click.option(
-    "--duckdb",
-    "duckdb_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=DEFAULT_DUCKDB_PATH,
-    show_default=True,
-    help="The DuckDB warehouse file.",
-)
-@click.option("--base-url", help="Atera's address (default [sources.atera] base_url).")
+@duckdb_option
+@base_url_option
 @click.option("--full-refresh", is_flag=True, help="Ignore the watermark: reload every ticket.")
 @click.option(
     "--incremental-endpoint",
@@ -153,14 +159,7 @@ def _sync_and_report(
 
 
 @main.command()
-@click.option(
-    "--duckdb",
-    "duckdb_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=DEFAULT_DUCKDB_PATH,
-    show_default=True,
-    help="The DuckDB warehouse file.",
-)
+@duckdb_option
 @click.option(
     "--as-of",
     "as_of",
@@ -181,15 +180,8 @@ def models(duckdb_path: Path, as_of: str | None) -> None:
 
 
 @main.command()
-@click.option(
-    "--duckdb",
-    "duckdb_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=DEFAULT_DUCKDB_PATH,
-    show_default=True,
-    help="The DuckDB warehouse file.",
-)
-@click.option("--base-url", help="Atera's address (default [sources.atera] base_url).")
+@duckdb_option
+@base_url_option
 def reconcile(duckdb_path: Path, base_url: str | None) -> None:
     """Sync, then list every ticket id and mark the tickets Atera no longer has as deleted."""
     _sync_and_report(duckdb_path, base_url, False, None, skip_models=False, reconcile=True)

@@ -24,7 +24,8 @@ import logging
 import shutil
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
@@ -161,17 +162,24 @@ def run_sync(
     """
     warehouse = Warehouse.at(duckdb_path)
     warehouse.published.parent.mkdir(parents=True, exist_ok=True)
+    with _run_lock(warehouse):
+        run = _Run(config, warehouse, base_url, full_refresh, progress, after_load, reconcile)
+        return run.execute()
+
+
+@contextmanager
+def _run_lock(warehouse: Warehouse) -> Iterator[None]:
+    """Hold the warehouse's run lock, or fail at once if another run holds it."""
     lock = FileLock(str(warehouse.lock_file))
     try:
         lock.acquire(timeout=0)
     except Timeout:
         raise SyncAlreadyRunning(
-            f"another atera-sync run is already writing {duckdb_path} (lock file "
+            f"another atera-sync run is already writing {warehouse.published} (lock file "
             f"{warehouse.lock_file.name}); wait for it to finish, this run did nothing"
         ) from None
     try:
-        run = _Run(config, warehouse, base_url, full_refresh, progress, after_load, reconcile)
-        return run.execute()
+        yield
     finally:
         lock.release()
 
@@ -407,19 +415,10 @@ def refresh_after_load(duckdb_path: Path, step: AfterLoad) -> None:
     warehouse = Warehouse.at(duckdb_path)
     if not warehouse.published.exists() and not warehouse.work.exists():
         raise FileNotFoundError(f"{duckdb_path} does not exist: run `atera-sync run` first")
-    lock = FileLock(str(warehouse.lock_file))
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        raise SyncAlreadyRunning(
-            f"an atera-sync run is writing {duckdb_path}; try again when it has finished"
-        ) from None
-    try:
+    with _run_lock(warehouse):
         warehouse.prepare()
         step(warehouse.work)
         warehouse.publish()
-    finally:
-        lock.release()
 
 
 def _discard_local_progress(pipeline: dlt.Pipeline) -> None:

@@ -34,6 +34,7 @@ from pipelines.atera.records import (
     WORK_HOUR_COLUMNS,
     comment_keys,
     has_ticket_id,
+    in_batches,
     normalize_record,
 )
 
@@ -94,9 +95,7 @@ def atera_source(
         columns=TICKET_COLUMNS,
     )
     def tickets() -> Iterator[list[dict]]:
-        rows = rows_of(None, plan.tickets)
-        for start in range(0, len(rows), BATCH_ROWS):
-            yield rows[start : start + BATCH_ROWS]
+        yield from in_batches(rows_of(None, plan.tickets), BATCH_ROWS)
 
     @dlt.resource(
         name="ticket_status_snapshots",

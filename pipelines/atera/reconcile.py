@@ -26,7 +26,12 @@ import dlt
 from dlt.sources import DltResource
 
 from pipelines.atera.client import AteraClient
-from pipelines.atera.records import TICKET_COLUMNS, normalize_record, table_columns
+from pipelines.atera.records import (
+    TICKET_COLUMNS,
+    in_batches,
+    normalize_record,
+    table_columns,
+)
 
 logger = logging.getLogger("atera_sync.reconcile")
 
@@ -98,9 +103,7 @@ def atera_reconcile_source(
         name="tickets", primary_key="ticket_id", write_disposition="merge", columns=TICKET_COLUMNS
     )
     def tickets() -> Iterator[list[dict]]:
-        rows = [normalize_record(t, naive_zone) for t in listed()]
-        for start in range(0, len(rows), 1000):
-            yield rows[start : start + 1000]
+        yield from in_batches([normalize_record(t, naive_zone) for t in listed()])
 
     @dlt.resource(
         name="deleted_tickets",

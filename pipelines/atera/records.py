@@ -13,6 +13,7 @@ import hashlib
 import json
 import re
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
@@ -76,6 +77,12 @@ def normalize_record(
     }
     row.update(extra)
     return row
+
+
+def in_batches(rows: list[dict[str, Any]], size: int = 1000) -> Iterator[list[dict[str, Any]]]:
+    """Hand rows to dlt in lists of `size`: fewer, larger items extract faster."""
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
 
 
 def has_ticket_id(record: dict[str, Any]) -> bool:
