@@ -371,13 +371,18 @@ class AteraClient:
         try:
             return response.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
+            # a maintenance page or a cut-off body is often gone a moment later: retry,
+            # then fail with what was seen
             kind = response.headers.get("Content-Type", "unknown content type")
-            raise PayloadError(
-                f"{where} answered HTTP {status} with a body that is not JSON ({kind}, "
-                f"starts {response.text[:60]!r}); check [sources.atera] base_url points at "
-                "the Atera API",
-                request=request,
-                status_code=status,
+            raise _Retryable(
+                PayloadError(
+                    f"{where} answered HTTP {status} with a body that is not JSON ({kind}, "
+                    f"starts {response.text[:60]!r}) on all {self.max_attempts} attempts; "
+                    "check [sources.atera] base_url points at the Atera API",
+                    request=request,
+                    status_code=status,
+                ),
+                f"{where} answered HTTP {status} with a body that is not JSON",
             ) from None
 
     def _remember_server_time(self, response: httpx.Response) -> None:

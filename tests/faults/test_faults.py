@@ -65,10 +65,11 @@ def test_a_burst_of_429s_is_waited_out_and_reported(sandbox: AteraSandbox, synce
         ({"status": 503, "times": 2}, None),
         ({"status": 0, "times": 2}, None),  # connection reset
         ({"status": 200, "times": 1, "delay_s": 1.5}, None),  # read timeout, then fine
+        ({"status": 200, "times": 1, "body": "<html>Maintenance</html>"}, None),
     ],
 )
 def test_transient_failures_are_retried(sandbox: AteraSandbox, synced: Path, fault, match):
-    if fault["status"] == 200:
+    if fault["status"] == 200 and "body" not in fault:
         fault = {**fault, "body": "{}"}
     sandbox.inject_fault(r"/tickets/statusmodified", **fault)
     result = run_sync(config_for(sandbox, timeout_seconds=0.5), synced)
