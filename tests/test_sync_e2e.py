@@ -244,3 +244,22 @@ def test_child_endpoints_with_the_full_paging_envelope(tmp_path: Path):
     ) as sandbox:
         run_sync(config_for(sandbox, page_size=2), duckdb_path)
         assert_warehouse_equals_sandbox(duckdb_path, sandbox)
+
+
+def test_published_api_without_the_bulk_endpoints_falls_back_to_per_ticket_calls(
+    tmp_path: Path,
+):
+    duckdb_path = tmp_path / "atera.duckdb"
+    with AteraSandbox(
+        api_key=TEST_API_KEY, tickets=60, seed=13, rate_limit=None, dialect="v3"
+    ) as sandbox:
+        # a server that implements workhoursrecords but not the account-wide or bulk calls
+        sandbox.inject_fault(r"^/api/v3/workhours$", status=404, times=None)
+        sandbox.inject_fault(
+            r"^/api/v3/tickets/billableduration$", status=405, times=None, method="POST"
+        )
+        run_sync(config_for(sandbox, full_sync_chunk_pages=1), duckdb_path)
+        assert_warehouse_equals_sandbox(duckdb_path, sandbox)
+        assert sandbox.request_count("/workhoursrecords") == 60
+        assert sandbox.request_count("/workhours") == 1 + 60  # one try, then per ticket
+        assert state_of(duckdb_path)["account_work_hours"] is False

@@ -16,15 +16,16 @@ See `pipelines.atera.plan` for the watermark and the state kept between syncs.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from datetime import UTC, tzinfo
+from itertools import chain
 
 import dlt
 from dlt.sources import DltResource
 
 from pipelines.atera import settings
 from pipelines.atera.client import AteraClient
-from pipelines.atera.errors import NotFoundError
+from pipelines.atera.errors import ApiResponseError, NotFoundError
 from pipelines.atera.plan import ProgressCallback, SyncPlan
 from pipelines.atera.records import (
     BILLABLE_DURATION_COLUMNS,
@@ -41,6 +42,9 @@ from pipelines.atera.records import (
 logger = logging.getLogger("atera_sync.source")
 
 BATCH_ROWS = 1000
+
+BULK_UNSUPPORTED_STATUSES = frozenset({400, 403, 404, 405, 501})
+"""Answers to a bulk endpoint that mean "not here": fall back to per-ticket calls."""
 """Rows handed to dlt at a time by the per-ticket resources."""
 
 
@@ -183,17 +187,37 @@ def atera_source(
         targets = plan.child_targets()
         if plan.flavor != settings.FLAVOR_V3:
             yield from fan_out("work hours", targets, per_ticket(client.get_work_hours))
-        elif plan.report.mode == "full":
+            forget_missing()
+            return
+        if plan.report.mode == "full" and plan.account_work_hours is not False:
             # one paged account-wide listing instead of a call per ticket, in the first
-            # chunk; changes after it are caught by the next incremental run
-            if plan.first_chunk:
-                for page in client.iter_account_work_hours():
-                    yield [_with_work_hour_id(row) for row in rows_of(None, page)]
-        else:
-            fetch = per_ticket(client.get_work_hours_records)
-            for batch in fan_out("work hours", targets, fetch):
-                yield [_with_work_hour_id(row) for row in batch]
+            # chunk of a full sync; changes after it are caught by the next sync
+            if not plan.first_chunk:
+                return
+            plan.account_work_hours = yield from account_work_hours()
+            if plan.account_work_hours:
+                return
+        fetch = per_ticket(client.get_work_hours_records)
+        for batch in fan_out("work hours", targets, fetch):
+            yield [_with_work_hour_id(row) for row in batch]
         forget_missing()
+
+    def account_work_hours() -> Generator[list[dict], None, bool]:
+        """Every work-hour record via GET /workhours; False when the server lacks it."""
+        pages = client.iter_account_work_hours()
+        try:
+            first = next(pages, None)
+        except ApiResponseError as exc:
+            if exc.status_code not in BULK_UNSUPPORTED_STATUSES:
+                raise
+            logger.warning(
+                "GET /workhours answered HTTP %s: fetching work hours ticket by ticket",
+                exc.status_code,
+            )
+            return False
+        for page in chain([first] if first else [], pages):
+            yield [_with_work_hour_id(row) for row in rows_of(None, page)]
+        return True
 
     @dlt.resource(
         name="billable_durations",
@@ -210,11 +234,28 @@ def atera_source(
             return
         size = settings.BULK_BILLABLE_MAX_IDS
         chunks = [targets[i : i + size] for i in range(0, len(targets), size)]
+        if not chunks:
+            return
 
         def fetch_chunk(index: int) -> list[dict]:
             return rows_of(None, client.get_billable_durations(chunks[index]))
 
-        yield from fan_out("billable duration", list(range(len(chunks))), fetch_chunk)
+        try:
+            first = fetch_chunk(0)
+        except ApiResponseError as exc:
+            if exc.status_code not in BULK_UNSUPPORTED_STATUSES:
+                raise
+            logger.warning(
+                "POST /tickets/billableduration answered HTTP %s: fetching billable "
+                "durations ticket by ticket",
+                exc.status_code,
+            )
+            fetch = per_ticket(lambda ticket_id: [client.get_billable_duration(ticket_id)])
+            yield from fan_out("billable duration", targets, fetch)
+            forget_missing()
+            return
+        yield first
+        yield from fan_out("billable duration", list(range(1, len(chunks))), fetch_chunk)
 
     return [tickets, ticket_status_snapshots, comments, work_hours, billable_durations]
 

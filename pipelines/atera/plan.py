@@ -148,6 +148,16 @@ class SyncPlan:
         return self.client.detected_flavor or settings.FLAVOR_SEED
 
     @property
+    def account_work_hours(self) -> bool | None:
+        """Whether the server has the account-wide GET /workhours (None: not tried yet)."""
+        value = self.state.get("account_work_hours")
+        return value if isinstance(value, bool) else None
+
+    @account_work_hours.setter
+    def account_work_hours(self, supported: bool) -> None:
+        self.state["account_work_hours"] = supported
+
+    @property
     def listed(self) -> bool:
         """Whether this plan's tickets were listed (dlt extracted the source)."""
         return self._tickets is not None
