@@ -151,8 +151,9 @@ def run_sync(
         base_url: overrides `config.base_url`.
         full_refresh: ignore the watermark and reload every ticket (merged).
         progress: optional callback(stage, done, total).
-        after_load: run on the working copy before publishing (the SQL models);
-            if it raises, nothing is published and the run fails.
+        after_load: run on the working copy before publishing (the SQL models,
+            which roll back on failure); if it raises, the run is recorded as failed
+            and fails, but the complete raw data is still published.
         reconcile: list every ticket id afterwards to find deleted tickets; None:
             when the last reconciliation is `reconcile_every_days` old.
 
@@ -228,11 +229,15 @@ class _Run:
             try:
                 self.after_load(self.warehouse.work)
             except Exception as exc:
-                self._fail(
-                    f"the data landed, but the step after it failed, so the published "
-                    f"warehouse was not replaced: {exc}",
-                    exc,
+                # the raw data is complete and the models rolled back to their last good
+                # build: publish that, so analysts get today's data, and say what failed
+                message = (
+                    "the data landed and was published, but the SQL models failed and "
+                    f"keep their last good build: {exc}"
                 )
+                self._record("failed", message, landed=True)
+                self.warehouse.publish()
+                raise SyncError(message) from exc
         self._record("success", None)
         self.warehouse.publish()
         return SyncResult(
@@ -358,7 +363,9 @@ class _Run:
         combined.server_time = first.server_time or last.server_time
         return combined
 
-    def _record(self, status: str, error: str | None) -> None:
+    def _record(self, status: str, error: str | None, *, landed: bool | None = None) -> None:
+        """Append this run's history row; `landed`: the data reached the working copy."""
+        landed = status == "success" if landed is None else landed
         report = self._combined_report()
         row = history_row(
             run_id=self.run_id,
@@ -370,14 +377,14 @@ class _Run:
             retries=self.stats.retries,
             rows=dict(self.rows),
             watermark_before=report.watermark_before,
-            watermark_after=report.new_watermark if status == "success" else None,
+            watermark_after=report.new_watermark if landed else None,
             server_time=report.server_time,
             missing_ticket_ids=sorted(report.missing_ticket_ids),
             problems=report.problems,
             error=error,
         )
         try:
-            self.warehouse.record_run(row, publish_row_only=status != "success")
+            self.warehouse.record_run(row, publish_row_only=not landed)
         except Exception as exc:  # history must never hide the run's own outcome
             logger.warning("could not record the run in the history table: %s", exc)
 

@@ -12,7 +12,6 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.atera.records import parse_timestamp
 from pipelines.sandbox import AteraSandbox
 from pipelines.sync import SyncError, run_sync
 from tests.conftest import config_for
@@ -235,23 +234,21 @@ def test_a_reader_holding_the_warehouse_open_neither_blocks_the_run_nor_sees_hal
     assert_warehouse_equals_sandbox(synced, sandbox)
 
 
-def test_failing_models_publish_nothing_and_the_next_run_publishes(
+def test_failing_models_still_publish_the_raw_data_and_fail_the_run(
     sandbox: AteraSandbox, synced: Path
 ):
-    published = table_fingerprint(synced)
-
     def failing_models(work: Path) -> None:
         raise RuntimeError("data test assert_something failed")
 
-    with pytest.raises(SyncError, match="published warehouse was not replaced"):
+    with pytest.raises(SyncError, match="SQL models failed") as failure:
         run_sync(config_for(sandbox), synced, after_load=failing_models)
-    assert table_fingerprint(synced) == published
-    assert history(synced)[-1]["status"] == "failed"
-
-    run_sync(config_for(sandbox), synced)
+    assert "assert_something" in str(failure.value)
+    # the raw data of the run is complete, so readers get it
     assert_warehouse_equals_sandbox(synced, sandbox)
     runs = history(synced)
-    assert [r["status"] for r in runs] == ["success", "failed", "success"]
-    assert parse_timestamp(runs[-1]["watermark_after"].isoformat()) > parse_timestamp(
-        runs[0]["watermark_after"].isoformat()
-    )
+    assert [r["status"] for r in runs] == ["success", "failed"]
+    assert "assert_something" in runs[-1]["error"]
+    assert runs[-1]["watermark_after"] > runs[0]["watermark_after"]  # the data did land
+
+    run_sync(config_for(sandbox), synced)
+    assert [r["status"] for r in history(synced)] == ["success", "failed", "success"]
