@@ -22,6 +22,7 @@ import json
 import os
 import shutil
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -93,7 +94,7 @@ class Warehouse:
     def publish(self) -> None:
         """Atomically replace the published file with the working copy."""
         _checkpoint(self.work)
-        self._replace_published_with(self.work)
+        self._replace_published(self.work)
 
     def record_run(self, row: dict[str, Any], *, publish_row_only: bool) -> None:
         """Append a run's row to the history of both copies.
@@ -106,18 +107,17 @@ class Warehouse:
         if self.work.exists() or not self.published.exists():
             _append_history(self.work, row)
         if publish_row_only and self.published.exists():
-            staged = self._staging_path()
-            shutil.copyfile(self.published, staged)
-            _append_history(staged, row)
-            os.replace(staged, self.published)
+            self._replace_published(
+                self.published, edit=lambda staged: _append_history(staged, row)
+            )
 
-    def _replace_published_with(self, source: Path) -> None:
-        staged = self._staging_path()
+    def _replace_published(self, source: Path, edit: Callable[[Path], None] | None = None) -> None:
+        """Copy `source` beside the published file, optionally edit the copy, rename it over."""
+        staged = self.published.with_name(f".{self.published.name}.{uuid.uuid4().hex}.tmp")
         shutil.copyfile(source, staged)
+        if edit is not None:
+            edit(staged)
         os.replace(staged, self.published)
-
-    def _staging_path(self) -> Path:
-        return self.published.with_name(f".{self.published.name}.{uuid.uuid4().hex}.tmp")
 
 
 def new_run_id() -> str:

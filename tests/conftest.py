@@ -26,7 +26,7 @@ def sandbox() -> Iterator[AteraSandbox]:
 def config_for(server: AteraSandbox, **overrides: object) -> AteraConfiguration:
     """Settings pointing at a sandbox, with fast retries."""
     config = AteraConfiguration()
-    config.api_key = server.api_key if hasattr(server, "api_key") else TEST_API_KEY
+    config.api_key = server.api_key
     config.base_url = server.api_url
     config.rate_limit_per_minute = 100_000
     config.max_attempts = 3
