@@ -1,7 +1,7 @@
 """The DuckDB files of one warehouse: the working copy, the published copy, run history.
 
 Analysts and BI tools open `data/atera.duckdb` (the *published* file). A sync
-never writes to it: dlt loads into a working copy beside it
+does not load into it: dlt loads into a working copy beside it
 (`data/.atera.work.duckdb`), the SQL models are built there, and only then is
 the working copy published: copied to a temporary file and renamed over the
 published one in one atomic step. So
@@ -13,12 +13,22 @@ published one in one atomic step. So
   result of a complete run.
 
 Every run, failed or not, appends a row to `atera_meta.sync_runs` in both
-copies, so freshness can be queried where analysts look.
+copies, so freshness can be queried where analysts look. A run whose data did
+not land must add its row to the published file *without* publishing the
+working copy. When nobody has the published file open, the row is written in
+place, in one transaction that is checkpointed before the file is closed: the
+file is never half-written and nothing is copied. (While that takes a few
+milliseconds, DuckDB's file lock makes a reader that connects in that instant
+fail; it can simply connect again.) When a reader holds the file, DuckDB
+refuses the write lock at once, and the row goes through a staged copy that is
+renamed over the published file, the same path a publish takes: slower, but
+the reader never makes the run fail.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import uuid
@@ -29,6 +39,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+
+logger = logging.getLogger("atera_sync.warehouse")
 
 HISTORY_SCHEMA = "atera_meta"
 HISTORY_TABLE = f"{HISTORY_SCHEMA}.sync_runs"
@@ -53,6 +65,15 @@ create table if not exists {HISTORY_TABLE} (
     error varchar
 );
 """
+
+# DuckDB's Python client shares one database instance per file within a process,
+# and a shared instance may belong to a file that a publish has since renamed
+# away: a row written through it would be lost. A setting no other connection
+# uses makes `connect` refuse to share (ConnectionException), so the in-place
+# write either opens the file on disk afresh or falls back to the staged copy.
+_PRIVATE_INSTANCE: dict[str, str | bool | int | float | list[str]] = {
+    "custom_user_agent": "atera-sync-history"
+}
 
 
 @dataclass(frozen=True)
@@ -89,7 +110,7 @@ class Warehouse:
         """
         self.published.parent.mkdir(parents=True, exist_ok=True)
         if not self.work.exists() and self.published.exists():
-            shutil.copyfile(self.published, self.work)
+            _copy_database(self.published, self.work)
 
     def publish(self) -> None:
         """Atomically replace the published file with the working copy."""
@@ -101,23 +122,51 @@ class Warehouse:
 
         Args:
             row: the sync_runs columns.
-            publish_row_only: the run failed: add the row to the published file
-                without publishing the working copy's data.
+            publish_row_only: the run's data did not land (or is published
+                separately): add the row to the published file without
+                publishing the working copy's data.
         """
         if self.work.exists() or not self.published.exists():
             _append_history(self.work, row)
         if publish_row_only and self.published.exists():
+            self._append_history_to_published(row)
+
+    def _append_history_to_published(self, row: dict[str, Any]) -> None:
+        """Write the row into the published file in place, or via a staged copy if it is open."""
+        try:
+            con = duckdb.connect(str(self.published), config=_PRIVATE_INSTANCE)
+        except (duckdb.IOException, duckdb.ConnectionException) as exc:
+            # IOException: another process holds DuckDB's file lock (a reader);
+            # ConnectionException: this process has the file open already
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            logger.info(
+                "the published warehouse is open elsewhere, so the run's history row goes "
+                "through a staged copy of it (%s)",
+                reason,
+            )
             self._replace_published(
                 self.published, edit=lambda staged: _append_history(staged, row)
             )
+            return
+        with con:
+            _insert_history(con, row)
 
     def _replace_published(self, source: Path, edit: Callable[[Path], None] | None = None) -> None:
         """Copy `source` beside the published file, optionally edit the copy, rename it over."""
         staged = self.published.with_name(f".{self.published.name}.{uuid.uuid4().hex}.tmp")
-        shutil.copyfile(source, staged)
-        if edit is not None:
-            edit(staged)
-        os.replace(staged, self.published)
+        try:
+            _copy_database(source, staged)
+            if edit is not None:
+                edit(staged)
+            # a log left by an interrupted in-place write belongs to the file being
+            # replaced (its rows are in the staged copy or the working copy); beside
+            # the new file DuckDB would refuse to open it ("WAL does not match")
+            _wal(self.published).unlink(missing_ok=True)
+            os.replace(staged, self.published)
+        finally:
+            # after a failure, do not leave a copy of the whole warehouse behind
+            staged.unlink(missing_ok=True)
+            _wal(staged).unlink(missing_ok=True)
 
 
 def new_run_id() -> str:
@@ -163,15 +212,48 @@ def history_row(
 
 
 def _append_history(path: Path, row: dict[str, Any]) -> None:
+    """Insert (or replace, by run_id) a history row in the DuckDB file at `path`."""
+    with duckdb.connect(str(path)) as con:
+        _insert_history(con, row)
+
+
+def _insert_history(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> None:
+    """Insert (or replace) the row in one transaction, then fold it into the file.
+
+    The checkpoint moves the row from DuckDB's write-ahead log into the file
+    itself, so that no log is left beside the file for a later copy or rename
+    to separate from it.
+    """
     columns = list(row)
     placeholders = ", ".join("?" for _ in columns)
-    with duckdb.connect(str(path)) as con:
+    con.begin()
+    try:
         con.execute(HISTORY_DDL)
         con.execute(
             f"insert or replace into {HISTORY_TABLE} ({', '.join(columns)}) "
             f"values ({placeholders})",
             [row[c] for c in columns],
         )
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    con.execute("checkpoint")
+
+
+def _wal(path: Path) -> Path:
+    """DuckDB's write-ahead log of the database file at `path`."""
+    return path.with_name(f"{path.name}.wal")
+
+
+def _copy_database(source: Path, target: Path) -> None:
+    """Copy a DuckDB file with its write-ahead log, if it has one, so the copy is complete."""
+    shutil.copyfile(source, target)
+    if _wal(source).exists():
+        shutil.copyfile(_wal(source), _wal(target))
+    else:
+        # a log left beside `target` by an earlier file would not match the copy
+        _wal(target).unlink(missing_ok=True)
 
 
 def _checkpoint(path: Path) -> None:
