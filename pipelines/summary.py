@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import textwrap
 from datetime import UTC, datetime
 
 import pandas as pd
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.table import Table
 
 from pipelines.sync import SyncResult
@@ -22,7 +23,7 @@ def _stamp(value: datetime | None) -> str:
 def print_sync_summary(console: Console, result: SyncResult) -> None:
     """Rows per table, API calls, retries, duration and the new watermark."""
     report = result.report
-    console.print(f"{report.mode.capitalize()} sync into {result.duckdb_path}", soft_wrap=True)
+    _print_wrapped(console, f"{report.mode.capitalize()} sync into {result.duckdb_path}")
     table = Table()
     table.add_column("table (atera_raw)")
     table.add_column("rows loaded", justify="right")
@@ -47,13 +48,35 @@ def print_sync_summary(console: Console, result: SyncResult) -> None:
             f"{len(found.restored):,} restored, {len(found.missed):,} missed earlier (loaded)"
         )
     if report.problems:
-        lines.append(f"problems: {len(report.problems):,} (see atera_meta.sync_runs): ")
+        lines.append(f"problems: {len(report.problems):,} (see atera_meta.sync_runs):")
         lines.extend(f"  {p}" for p in report.problems[:5])
     if report.missing_ticket_ids:
         ids = ", ".join(str(i) for i in sorted(report.missing_ticket_ids)[:10])
         lines.append(f"tickets that vanished during the sync (404, skipped): {ids}")
     for line in lines:
-        console.print(line, soft_wrap=True, highlight=False)
+        _print_wrapped(console, line)
+
+
+def _print_wrapped(console: Console, line: str) -> None:
+    """Print `line` wrapped between words at the console's width, as plain text.
+
+    Rich would fold a long word (a URL, a path) in the middle, or with
+    `soft_wrap` not wrap at all; here a line breaks only at spaces, so URLs and
+    paths stay whole and can be copied from a log. Only a single word longer
+    than the console is wider than it. Continuation lines are indented two
+    spaces more than the first. Markup and emoji codes are off: problems quote
+    data sent by the API, in which `[/...]` or `:x:` is text.
+    """
+    indent = line[: len(line) - len(line.lstrip(" "))]
+    pieces = textwrap.wrap(
+        line,
+        width=console.width,
+        subsequent_indent=indent + "  ",
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    for piece in pieces or [""]:
+        console.print(piece, soft_wrap=True, highlight=False, markup=False, emoji=False)
 
 
 def _steps(result: SyncResult) -> str:
@@ -88,7 +111,7 @@ def print_compliance(console: Console, frame: pd.DataFrame, as_of: datetime) -> 
     )
     columns = [c for c in COMPLIANCE_COLUMNS if c in frame.columns]
     for column in columns:
-        justify = "left" if column == "ticket_priority" else "right"
+        justify: JustifyMethod = "left" if column == "ticket_priority" else "right"
         table.add_column(COMPLIANCE_COLUMNS[column], justify=justify, no_wrap=True)
     for record in frame[columns].to_dict("records"):
         table.add_row(*(_cell(record[c]) for c in columns))
