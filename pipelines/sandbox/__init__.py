@@ -1,7 +1,40 @@
-"""Atera sandbox: a loopback HTTP server that behaves like the Atera ticket API."""
+"""Atera sandbox: a test double of Atera's ticket API, for the demo and the tests.
+
+It is a real loopback HTTP server with seeded, fictional data. ``atera-sync run``
+uses it when no API key is configured (the demo), and the test suite syncs from
+it over real HTTP. It is never used against real Atera, and the product code
+(:mod:`pipelines.atera`, :mod:`pipelines.sync`, ...) does not depend on it.
+
+It serves one of two API shapes (:mod:`.shapes`): ``contract``, the ticket
+contract this project was specified from, and ``published``, Atera's published
+OpenAPI v3, each with the timestamp format of choice (:mod:`.timestamps`).
+
+Modules, one job each:
+
+* ``data.py``: the seeded data and the store that applies Atera's business rules.
+* ``dtos.py``: the published shape's payloads (DTOs), built from the store.
+* ``shapes.py``: the API shape names (``contract``, ``published``) and their old names.
+* ``timestamps.py``: writing timestamps as ISO 8601, 7-digit ISO or .NET ``/Date()/``.
+* ``routes/``: both shapes' routes side by side: ``common.py`` (what a route
+  gets and returns), ``contract.py`` and ``published.py`` (route table, handlers,
+  error bodies).
+* ``server.py``: HTTP only: auth, rate limit, fault injection, request log,
+  dispatch to the routes (:class:`AteraSandbox`).
+* ``cli.py``: the one command line, ``atera-sync sandbox`` and
+  ``python -m pipelines.sandbox`` (``__main__.py`` runs it).
+"""
 
 from __future__ import annotations
 
 from pipelines.sandbox.server import AteraSandbox
+from pipelines.sandbox.shapes import API_SHAPES, CONTRACT, PUBLISHED, normalize_api_shape
+from pipelines.sandbox.timestamps import TIMESTAMP_FORMATS
 
-__all__ = ["AteraSandbox"]
+__all__ = [
+    "API_SHAPES",
+    "CONTRACT",
+    "PUBLISHED",
+    "TIMESTAMP_FORMATS",
+    "AteraSandbox",
+    "normalize_api_shape",
+]

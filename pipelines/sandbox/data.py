@@ -1,12 +1,13 @@
 """Deterministic ticket data and the in-memory store behind the Atera sandbox.
 
 The store holds tickets, comments and work-hour records in the exact shape the
-seed contract serves them and enforces the API's business rules (validation,
-status transitions, first response). A few attributes only the published v3 API
-shows (ticket impact, on-site flag and rate of a work-hour record) live in side
-tables, so the seed shapes stay untouched; :mod:`pipelines.sandbox.dialects`
-turns the same data into the published v3 shapes. The store knows nothing about
-HTTP: the server turns :class:`SandboxError` into error responses.
+contract API shape serves them and enforces the API's business rules
+(validation, status transitions, first response). A few attributes only the
+published API shape shows (ticket impact, on-site flag and rate of a work-hour
+record) live in side tables, so the contract shapes stay untouched;
+:mod:`pipelines.sandbox.dtos` turns the same data into the published shapes.
+The store knows nothing about HTTP: the server turns :class:`SandboxError` into
+error responses.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ TRANSITIONS = {
     "Closed": frozenset(),
 }
 
-#: Ticket impact values of the published v3 API.
+#: Ticket impact values of the published API shape.
 IMPACTS = ("NoImpact", "SiteDown", "ServerIssue", "Minor", "Major", "Crisis")
 #: Default impact per priority; the ticket id picks one (no random draw, so the
 #: generated seed data is the same as before impacts existed).
@@ -400,11 +401,11 @@ def encode_json(data: Any) -> bytes:
     return json.dumps(data, separators=(",", ":")).encode()
 
 
-def paginate(items: list[dict[str, Any]], page: int, items_in_page: int) -> dict[str, Any]:
-    """Build the API's list envelope for one page of ``items``.
+def paginate(items: list[Any], page: int, items_in_page: int) -> dict[str, Any]:
+    """Build the contract's list envelope for one page of ``items``.
 
     Args:
-        items: All items, already in API order.
+        items: All items (records, or ids to turn into records), already in API order.
         page: 1-based page number (already validated).
         items_in_page: Page size (already clamped to 1..50).
 
@@ -493,6 +494,7 @@ class _Generator:
 
     def _status(self, age_days: float) -> str:
         rng = self.rng.random()
+        table: tuple[tuple[float, str], ...]
         if age_days > 30:
             table = ((0.975, "Closed"), (0.997, "Resolved"), (1.0, "Pending"))
         elif age_days > 7:
@@ -780,7 +782,7 @@ class TicketStore:
         for comments in self._comments.values():
             comments.sort(key=_comment_order)
         self._json_cache: dict[int, bytes] = {}
-        # Side tables of attributes only the published v3 API shows.
+        # Side tables of attributes only the published API shape shows.
         self._impacts: dict[int, str] = {
             tid: default_impact(tid, t["TicketPriority"]) for tid, t in self._tickets.items()
         }
@@ -1078,7 +1080,7 @@ class TicketStore:
         on_customer_site: bool | None = None,
         rate_id: int | None = None,
     ) -> dict[str, Any]:
-        """Record work on a ticket (the seed API has no endpoint for this; tests use it).
+        """Record work on a ticket (the contract shape has no endpoint for this; tests use it).
 
         Args:
             ticket_id: The ticket worked on.
@@ -1087,13 +1089,13 @@ class TicketStore:
             end: End of the work, after ``start``.
             is_billable: Whether the time is billable.
             notes: Free text.
-            on_customer_site: Whether the work was on site (v3 ``OnCustomerSite``);
+            on_customer_site: Whether the work was on site (published ``OnCustomerSite``);
                 default: derived from ``notes`` (see :meth:`on_customer_site`).
-            rate_id: A key of :data:`RATES` (v3 ``RateID``); default: derived (see
+            rate_id: A key of :data:`RATES` (published ``RateID``); default: derived (see
                 :meth:`rate_id`).
 
         Returns:
-            The created work-hour record (seed shape).
+            The created work-hour record (contract shape).
 
         Raises:
             SandboxError: 400 on invalid input, 404 when the ticket does not exist.
@@ -1108,8 +1110,9 @@ class TicketStore:
                 raise SandboxError(400, "Technician not found")
             if rate_id is not None and rate_id not in RATES:
                 raise SandboxError(400, "Rate not found")
-            record = {
-                "WorkHourID": self._next_work_hour_id,
+            work_hour_id = self._next_work_hour_id
+            record: dict[str, Any] = {
+                "WorkHourID": work_hour_id,
                 "TicketID": ticket_id,
                 "TechnicianContactID": technician_contact_id,
                 "StartDate": format_dt(start_dt),
@@ -1120,9 +1123,9 @@ class TicketStore:
             }
             self._next_work_hour_id += 1
             if on_customer_site is not None:
-                self._on_site[record["WorkHourID"]] = bool(on_customer_site)
+                self._on_site[work_hour_id] = bool(on_customer_site)
             if rate_id is not None:
-                self._rate_ids[record["WorkHourID"]] = rate_id
+                self._rate_ids[work_hour_id] = rate_id
             self._work_hours[ticket_id].append(record)
             self._touch(ticket_id, to_utc(self.clock()))
             return dict(record)

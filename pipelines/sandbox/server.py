@@ -1,57 +1,49 @@
-"""HTTP layer of the Atera sandbox: a loopback server speaking the ticket API v3.
+"""HTTP layer of the Atera sandbox: a loopback server speaking Atera's ticket API.
 
 Requests are authenticated, rate limited per key with a sliding window,
-optionally answered by injected faults, and otherwise routed to the
-:class:`~pipelines.sandbox.data.TicketStore`. The server speaks one of two
-dialects (see :mod:`pipelines.sandbox.dialects`): ``seed`` (the seed contract:
-``X-API-KEY``, ``{"message": ...}`` errors; routes below) or ``v3`` (Atera's
-published API: ``X-API-KEY`` or ``Authorization: Bearer``, ProblemDetails,
-published shapes and routes).
+optionally answered by injected faults, and otherwise dispatched to the routes
+of the sandbox's API shape (:mod:`pipelines.sandbox.routes`), which get a
+narrow :class:`~pipelines.sandbox.routes.common.RouteContext`. What differs
+between the shapes (Bearer keys, error bodies, timestamp fields) comes from the
+shape's :class:`~pipelines.sandbox.routes.common.ShapeSpec`, so nothing here
+tests which shape is served.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hmac
+import json
 import math
 import re
 import socket
 import sys
 import threading
 import time
+import warnings
 from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from pipelines.sandbox import dialects
-from pipelines.sandbox.data import (
-    ISO_EXAMPLE,
-    SandboxError,
-    TicketStore,
-    encode_json,
-    paginate,
-    parse_iso,
-)
-from pipelines.sandbox.routing import (
+from pipelines.sandbox.data import SandboxError, TicketStore, encode_json
+from pipelines.sandbox.routes import SPECS
+from pipelines.sandbox.routes.common import (
     API_PREFIX,
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
-    Json,
-    Reply,
     Request,
     Route,
-    Routes,
+    RouteContext,
     match_route,
+    page_link,
 )
-from pipelines.sandbox.routing import body_json as _body_json
-from pipelines.sandbox.routing import paging as _paging
-from pipelines.sandbox.routing import param as _param
-from pipelines.sandbox.routing import ticket_id_of as _ticket_id
+from pipelines.sandbox.shapes import CONTRACT, normalize_api_shape
+from pipelines.sandbox.timestamps import ISO, normalize_timestamp_format, restamp
 
 __all__ = [
     "API_PREFIX",
@@ -62,6 +54,10 @@ __all__ = [
     "RateLimiter",
     "Request",
 ]
+
+#: What the server sends: (status, body, content type, headers); status 0 drops
+#: the connection without an answer.
+Answer = tuple[int, bytes, str, dict[str, str]]
 
 
 @dataclass
@@ -201,7 +197,7 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length > 0 else b""
 
     def _read_chunked(self) -> bytes:
-        chunks = []
+        chunks: list[bytes] = []
         while True:
             size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
             if size == 0:
@@ -234,92 +230,15 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
 
-# --------------------------------------------------------------------------- seed routes
-
-
-_json = encode_json
-_DATE_FORMAT = f"expected an ISO 8601 date-time such as {ISO_EXAMPLE}"
-
-
-def _list_tickets(sb: AteraSandbox, req: Request) -> Reply:
-    return 200, sb.store.list_tickets_json(*_paging(req.query))
-
-
-def _status_modified(sb: AteraSandbox, req: Request) -> Reply:
-    raw = _param(req.query, "modifiedAfter")
-    if not raw:
-        raise SandboxError(400, f"modifiedAfter is required: {_DATE_FORMAT}")
-    try:
-        instant = parse_iso(raw)
-    except ValueError:
-        raise SandboxError(400, f"Invalid modifiedAfter {raw!r}: {_DATE_FORMAT}") from None
-    return 200, sb.store.modified_after_json(instant, *_paging(req.query))
-
-
-def _create_ticket(sb: AteraSandbox, req: Request) -> Reply:
-    return 200, sb.store.create_ticket(_body_json(req.body))
-
-
-def _get_ticket(sb: AteraSandbox, req: Request) -> Reply:
-    return 200, sb.store.get_ticket(_ticket_id(req.arg))
-
-
-def _update_ticket(sb: AteraSandbox, req: Request) -> Reply:
-    ticket_id = _ticket_id(req.arg)
-    return 200, sb.store.update_ticket(ticket_id, _body_json(req.body))
-
-
-def _children(sb: AteraSandbox, items: list[Json], query: dict[str, list[str]]) -> Json:
-    if sb.child_envelope == "paged":
-        return paginate(items, *_paging(query))
-    return {"items": items}
-
-
-def _list_comments(sb: AteraSandbox, req: Request) -> Reply:
-    return 200, _children(sb, sb.store.comments(_ticket_id(req.arg)), req.query)
-
-
-def _add_comment(sb: AteraSandbox, req: Request) -> Reply:
-    ticket_id = _ticket_id(req.arg)
-    return 200, sb.store.add_comment(ticket_id, _body_json(req.body))
-
-
-def _list_work_hours(sb: AteraSandbox, req: Request) -> Reply:
-    return 200, _children(sb, sb.store.work_hours(_ticket_id(req.arg)), req.query)
-
-
-def _billable_duration(sb: AteraSandbox, req: Request) -> Reply:
-    return 200, sb.store.billable_duration(_ticket_id(req.arg))
-
-
-#: The routes of the seed dialect (under ``/api/v3``).
-ROUTES: Routes = [
-    (re.compile(r"^/tickets$"), {"GET": _list_tickets, "POST": _create_ticket}),
-    (re.compile(r"^/tickets/statusmodified$"), {"GET": _status_modified}),
-    (re.compile(r"^/tickets/([^/]+)$"), {"GET": _get_ticket, "POST": _update_ticket}),
-    (re.compile(r"^/tickets/([^/]+)/comments$"), {"GET": _list_comments, "POST": _add_comment}),
-    (re.compile(r"^/tickets/([^/]+)/workhours$"), {"GET": _list_work_hours}),
-    (re.compile(r"^/tickets/([^/]+)/billableduration$"), {"GET": _billable_duration}),
-]
-
-
-def _route(path: str) -> tuple[dict[str, Route], str | None]:
-    """Find the seed handlers of a path: ({method: handler}, path argument); {} when unknown."""
-    return match_route(ROUTES, path)
-
-
-_ROUTES_BY_DIALECT: dict[str, Routes] = {dialects.SEED: ROUTES, dialects.V3: dialects.V3_ROUTES}
-
-
 # --------------------------------------------------------------------------- sandbox
 
 
 class AteraSandbox:
-    """A real HTTP server on loopback that behaves like Atera's ticket API v3.
+    """A real HTTP server on loopback that behaves like Atera's ticket API.
 
     Args:
-        api_key: The key requests must carry: ``X-API-KEY`` (both dialects) or
-            ``Authorization: Bearer <key>`` (``v3`` only).
+        api_key: The key requests must carry: ``X-API-KEY`` (both API shapes) or
+            ``Authorization: Bearer <key>`` (``published`` only).
         tickets: Number of seeded tickets.
         seed: Seed of the data generator (same seed + same now => same data).
         now: UTC instant the data is generated relative to; ``None`` = current time.
@@ -327,13 +246,23 @@ class AteraSandbox:
         rate_window_seconds: Length of the sliding rate-limit window.
         latency_ms: Delay added to every request.
         child_envelope: ``"items"`` (comments/work hours answer ``{"items": [...]}``)
-            or ``"paged"`` (full paging envelope honouring page/itemsInPage); seed
-            dialect only (``v3`` lists are always paged).
+            or ``"paged"`` (full paging envelope honouring page/itemsInPage);
+            ``contract`` shape only (``published`` lists are always paged).
         host: Interface to bind.
         port: Port to bind; 0 picks a free port.
-        dialect: ``"seed"`` (the seed contract's shapes) or ``"v3"`` (Atera's published
-            v3 shapes and routes, see :mod:`pipelines.sandbox.dialects`). Same data.
+        api_shape: ``"contract"`` (the ticket contract the project was specified
+            from) or ``"published"`` (Atera's published OpenAPI v3), see
+            :mod:`pipelines.sandbox.shapes`. Same data. The old names ``"seed"``
+            and ``"v3"`` still work, with a :class:`DeprecationWarning`.
         retry_after_header: Send ``Retry-After`` with 429 answers (False: omit it).
+        timestamp_format: How timestamps are written: ``"iso"`` (default, each
+            shape's own), ``"iso7"``, ``"dotnet"`` or ``"dotnet-offset"``, see
+            :mod:`pipelines.sandbox.timestamps`.
+        dialect: Deprecated name of ``api_shape`` (a :class:`DeprecationWarning`).
+
+    Raises:
+        ValueError: On an unknown ``child_envelope``, API shape or timestamp
+            format, or when ``dialect`` and ``api_shape`` disagree.
     """
 
     def __init__(
@@ -348,16 +277,18 @@ class AteraSandbox:
         child_envelope: str = "items",
         host: str = "127.0.0.1",
         port: int = 0,
-        dialect: str = dialects.SEED,
+        api_shape: str = CONTRACT,
         retry_after_header: bool = True,
+        timestamp_format: str = ISO,
+        *,
+        dialect: str | None = None,
     ) -> None:
         if child_envelope not in ("items", "paged"):
             raise ValueError("child_envelope must be 'items' or 'paged'")
-        if dialect not in dialects.DIALECTS:
-            raise ValueError(f"dialect must be one of {', '.join(dialects.DIALECTS)}")
-        self.dialect = dialect
+        self._api_shape = _api_shape_argument(api_shape, dialect)
+        self._timestamp_format = normalize_timestamp_format(timestamp_format)
+        self._spec = SPECS[self._api_shape]
         self.retry_after_header = retry_after_header
-        self._routes = _ROUTES_BY_DIALECT[dialect]
         self.api_key = api_key
         self.latency_ms = latency_ms
         self.child_envelope = child_envelope
@@ -372,6 +303,21 @@ class AteraSandbox:
         self._faults_lock = threading.Lock()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+
+    @property
+    def api_shape(self) -> str:
+        """The API shape served: ``"contract"`` or ``"published"``."""
+        return self._api_shape
+
+    @property
+    def dialect(self) -> str:
+        """Deprecated alias of :attr:`api_shape` (same value: ``contract``/``published``)."""
+        return self._api_shape
+
+    @property
+    def timestamp_format(self) -> str:
+        """How timestamps are written (see :mod:`pipelines.sandbox.timestamps`)."""
+        return self._timestamp_format
 
     # -- lifecycle ------------------------------------------------------------
 
@@ -447,14 +393,14 @@ class AteraSandbox:
             self.request_log.clear()
 
     def snapshot(self) -> dict[str, list[dict[str, Any]]]:
-        """What the API would serve right now, in this sandbox's dialect.
+        """What the API would serve right now, in this sandbox's API shape and timestamp format.
 
-        Seed: see :meth:`TicketStore.snapshot`. v3: see :func:`dialects.snapshot`
-        (published shapes, plus ``TicketID`` on comments, whose shape lacks it).
+        Contract: see :meth:`TicketStore.snapshot`. Published: see
+        :func:`pipelines.sandbox.dtos.snapshot` (published shapes, plus ``TicketID``
+        on comments, whose shape lacks it).
         """
-        if self.dialect == dialects.V3:
-            return dialects.snapshot(self.store)
-        return self.store.snapshot()
+        served = self._spec.snapshot(self.store)
+        return restamp(served, self._spec.timestamp_fields, self._timestamp_format)
 
     # -- faults -----------------------------------------------------------------
 
@@ -477,9 +423,9 @@ class AteraSandbox:
             status: HTTP status to answer; ``0`` drops the connection without an
                 answer (a connection reset, as the client sees it).
             times: How many requests to affect; ``None`` = all until :meth:`clear_faults`.
-            body: Response body; default ``{"message": <reason phrase>}`` (seed) or
-                a ProblemDetails (v3, sent as ``application/problem+json`` unless
-                ``content_type`` is given).
+            body: Response body; default ``{"message": <reason phrase>}`` (contract)
+                or a ProblemDetails (published, sent as ``application/problem+json``
+                unless ``content_type`` is given).
             content_type: Content-Type of the response.
             headers: Extra response headers.
             method: Only match this HTTP method (any when ``None``).
@@ -489,12 +435,10 @@ class AteraSandbox:
             return
         if body is not None:
             payload = body.encode()
-        elif self.dialect == dialects.V3:
-            payload = _json(dialects.problem(status, title=_reason(status)))
-            if content_type == "application/json":
-                content_type = dialects.PROBLEM_CONTENT_TYPE
         else:
-            payload = _json({"message": _reason(status)})
+            payload, default_type = self._spec.fault_body(status)
+            if content_type == "application/json":  # the default: use the shape's own
+                content_type = default_type
         fault = Fault(
             re.compile(path_regex),
             status,
@@ -545,35 +489,33 @@ class AteraSandbox:
 
     def _dispatch(
         self, handler: _Handler, method: str, path: str, query: str, body: bytes
-    ) -> tuple[int, bytes, str, dict[str, str]]:
+    ) -> Answer:
         key = self._credential(handler)
         if key is None:
-            if self.dialect == dialects.V3:  # as published: an empty body
-                return 401, b"", "", {"WWW-Authenticate": "Bearer"}
-            return 401, _json({"message": "Unauthorized"}), "application/json", {}
+            return (401, *self._spec.unauthorized)
         retry_after = self.rate_limiter.acquire(key)
         if retry_after is not None:
             headers = {"Retry-After": str(retry_after)} if self.retry_after_header else {}
-            return (429, *self._error(429, self.rate_limiter.message(), path), headers)
+            return (429, *self._spec.error(429, self.rate_limiter.message(), path), headers)
         fault = self._take_fault(method, path, query)
         if fault is not None:
             if fault.delay_s:
                 time.sleep(fault.delay_s)
             return fault.status, fault.body, fault.content_type, fault.headers
-        methods, arg = match_route(self._routes, path)
+        methods, arg = match_route(self._spec.routes, path)
         if not methods:
-            return (404, *self._error(404, "Not found", path), {})
+            return (404, *self._spec.error(404, "Not found", path), {})
         route = methods.get(method)
         if route is None:
             allow = {"Allow": ", ".join(methods)}
-            return (405, *self._error(405, "Method not allowed", path), allow)
+            return (405, *self._spec.error(405, "Method not allowed", path), allow)
         request = Request(arg, parse_qs(query, keep_blank_values=True), body, path, query)
         return (*self._call(route, request), {})
 
     def _credential(self, handler: _Handler) -> str | None:
         """The API key a request carries if it is the right one, else None."""
         candidates = [handler.headers.get("X-API-KEY") or ""]
-        if self.dialect == dialects.V3:
+        if self._spec.accepts_bearer:
             scheme, _, token = (handler.headers.get("Authorization") or "").strip().partition(" ")
             if scheme.lower() == "bearer" and token.strip():
                 candidates.append(token.strip())
@@ -582,35 +524,49 @@ class AteraSandbox:
                 return key
         return None
 
-    def _error(self, status: int, message: str, path: str) -> tuple[bytes, str]:
-        """An error body and its content type, in this sandbox's dialect."""
-        if self.dialect == dialects.V3:
-            body = dialects.problem(status, message, path)
-            return _json(body), dialects.PROBLEM_CONTENT_TYPE
-        return _json({"message": message}), "application/json"
-
     def _call(self, route: Route, request: Request) -> tuple[int, bytes, str]:
-        """Run a route: (status, body, content type); errors in the dialect's shape."""
+        """Run a route: (status, body, content type); errors in the API shape's form."""
         try:
-            status, data = route(self, request)
+            status, data = route(self._route_context(), request)
         except SandboxError as error:
-            if self.dialect == dialects.V3:
-                body = dialects.error_body(error, request)
-                return error.status, _json(body), dialects.PROBLEM_CONTENT_TYPE
-            return error.status, _json({"message": error.message}), "application/json"
+            return (error.status, *self._spec.store_error(error, request))
         except Exception as error:  # a sandbox bug must not kill the connection
-            return (500, *self._error(500, f"Internal server error: {error}", request.path))
+            return (500, *self._spec.error(500, f"Internal server error: {error}", request.path))
         if status == 204:
             return status, b"", ""
-        payload = data if isinstance(data, bytes) else _json(data)
-        return status, payload, "application/json"
+        return status, self._encode(data), "application/json"
+
+    def _route_context(self) -> RouteContext:
+        """All a route may use; built per request, so it follows the current settings."""
+        return RouteContext(
+            store=self.store,
+            now=self.now,
+            child_envelope=self.child_envelope,
+            page_link=functools.partial(page_link, self.base_url),
+        )
+
+    def _encode(self, data: Any) -> bytes:
+        """A route's payload as JSON, its timestamps in this sandbox's format."""
+        if self._timestamp_format == ISO:  # as built (the fast paths' bytes included)
+            return data if isinstance(data, bytes) else encode_json(data)
+        if isinstance(data, bytes):
+            data = json.loads(data)
+        return encode_json(restamp(data, self._spec.timestamp_fields, self._timestamp_format))
 
 
-def _reason(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Error"
+def _api_shape_argument(api_shape: str, dialect: str | None) -> str:
+    """The API shape of the constructor's ``api_shape`` and deprecated ``dialect``."""
+    # stacklevel 4: warnings point at the code constructing the sandbox.
+    shape = normalize_api_shape(api_shape, stacklevel=4)
+    if dialect is None:
+        return shape
+    warnings.warn(
+        "AteraSandbox(dialect=...) is deprecated: use api_shape=", DeprecationWarning, stacklevel=3
+    )
+    from_dialect = normalize_api_shape(dialect, stacklevel=4)
+    if api_shape != CONTRACT and shape != from_dialect:
+        raise ValueError(f"dialect={dialect!r} and api_shape={api_shape!r} disagree")
+    return from_dialect
 
 
 def _target(path: str, query: str) -> str:

@@ -11,9 +11,10 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 import pytest
+from click.testing import CliRunner
 
 from pipelines.sandbox import AteraSandbox
-from pipelines.sandbox import __main__ as sandbox_cli
+from pipelines.sandbox import cli as sandbox_cli
 from tests.sandbox import API_KEY, client, make_sandbox
 
 
@@ -276,12 +277,15 @@ def test_serve_prints_url_and_key_and_stops() -> None:
     assert not thread.is_alive()
 
 
-def test_main_parses_arguments(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_command_parses_arguments(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[dict[str, object]] = []
     monkeypatch.setattr(sandbox_cli, "serve", lambda **kw: calls.append(kw))
-    assert sandbox_cli.main(["--port", "9999", "--tickets", "12", "--api-key", "k"]) == 0
+    runner = CliRunner()
+    args = ["--port", "9999", "--tickets", "12", "--api-key", "k"]
+    assert runner.invoke(sandbox_cli.sandbox_command, args).exit_code == 0
     assert calls[0]["port"] == 9999 and calls[0]["tickets"] == 12 and calls[0]["api_key"] == "k"
     assert calls[0]["host"] == "127.0.0.1" and calls[0]["seed"] == 42
     assert calls[0]["rate_limit"] == 700 and calls[0]["latency_ms"] == 0
-    sandbox_cli.main(["--port", "1", "--rate-limit", "0", "--latency-ms", "25", "--seed", "7"])
+    args = ["--port", "1", "--rate-limit", "0", "--latency-ms", "25", "--seed", "7"]
+    assert runner.invoke(sandbox_cli.sandbox_command, args).exit_code == 0
     assert calls[1]["rate_limit"] == 0 and calls[1]["latency_ms"] == 25 and calls[1]["seed"] == 7

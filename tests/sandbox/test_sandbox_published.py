@@ -1,11 +1,9 @@
-"""The ``v3`` dialect: the sandbox's data in the shapes of Atera's published API v3."""
+"""The ``published`` API shape: the sandbox's data in the shapes of Atera's published OpenAPI v3."""
 
 from __future__ import annotations
 
 import math
 import re
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -14,7 +12,6 @@ import httpx
 import pytest
 
 from pipelines.sandbox import AteraSandbox
-from pipelines.sandbox import __main__ as sandbox_cli
 from tests.sandbox import API_KEY, FIXED_NOW, make_sandbox
 
 TICKETS = 150
@@ -56,7 +53,7 @@ NET_TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}$")
 Snapshot = dict[str, list[dict[str, Any]]]
 
 
-def v3_client(sb: AteraSandbox, bearer: bool = True) -> httpx.Client:
+def published_client(sb: AteraSandbox, bearer: bool = True) -> httpx.Client:
     headers = {"Authorization": f"Bearer {API_KEY}"} if bearer else {"X-API-KEY": API_KEY}
     return httpx.Client(base_url=sb.api_url, headers=headers, timeout=5.0)
 
@@ -90,21 +87,21 @@ def offset(instant: datetime) -> str:
 
 
 def parse_net(value: str) -> datetime:
-    """Parse a published v3 timestamp (no offset = UTC, seven fractional digits)."""
+    """Parse a published timestamp (no offset = UTC, seven fractional digits)."""
     assert NET_TS.match(value), value
     return datetime.fromisoformat(value[:26]).replace(tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
 def sb() -> Iterator[AteraSandbox]:
-    sandbox = make_sandbox(tickets=TICKETS, dialect="v3")
+    sandbox = make_sandbox(tickets=TICKETS, api_shape="published")
     yield sandbox
     sandbox.stop()
 
 
 @pytest.fixture(scope="module")
 def api(sb: AteraSandbox) -> Iterator[httpx.Client]:
-    with v3_client(sb) as c:
+    with published_client(sb) as c:
         yield c
 
 
@@ -115,8 +112,8 @@ def snap(sb: AteraSandbox) -> Snapshot:
 
 @pytest.fixture()
 def fresh() -> Iterator[AteraSandbox]:
-    """A small v3 sandbox for tests that write."""
-    sandbox = make_sandbox(tickets=40, dialect="v3")
+    """A small published sandbox for tests that write."""
+    sandbox = make_sandbox(tickets=40, api_shape="published")
     yield sandbox
     sandbox.stop()
 
@@ -134,11 +131,43 @@ def _busy_ticket(snap: Snapshot, comments: int = 3, work: int = 3) -> int:
 # --------------------------------------------------------------------------- construction
 
 
-def test_dialect_attribute_and_validation() -> None:
-    assert AteraSandbox(tickets=1).dialect == "seed"
-    assert AteraSandbox(tickets=1, dialect="v3").dialect == "v3"
-    with pytest.raises(ValueError, match="dialect"):
-        AteraSandbox(tickets=1, dialect="v2")
+def test_api_shape_attribute_and_validation() -> None:
+    assert AteraSandbox(tickets=1).api_shape == "contract"
+    assert AteraSandbox(tickets=1, api_shape="published").api_shape == "published"
+    with pytest.raises(ValueError, match="api_shape must be one of contract, published"):
+        AteraSandbox(tickets=1, api_shape="v2")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        ({"dialect": "v3"}, "published"),
+        ({"dialect": "seed"}, "contract"),
+        ({"api_shape": "v3"}, "published"),
+        ({"api_shape": "seed"}, "contract"),
+        ({"dialect": "published"}, "published"),
+    ],
+)
+def test_deprecated_dialect_names_still_work(kwargs: dict[str, str], expected: str) -> None:
+    with pytest.warns(DeprecationWarning) as caught:
+        sandbox = AteraSandbox(tickets=1, **kwargs)
+    assert sandbox.api_shape == expected
+    assert sandbox.dialect == expected  # the read-only alias gives the new name
+    assert all(w.filename == __file__ for w in caught)  # blamed on the caller
+    with pytest.raises(AttributeError):
+        sandbox.dialect = "contract"  # type: ignore[misc]
+
+
+def test_deprecated_dialect_keyword_serves_the_published_shape() -> None:
+    with pytest.warns(DeprecationWarning, match="api_shape"):
+        sandbox = make_sandbox(tickets=3, dialect="v3")
+    with sandbox, published_client(sandbox) as api:
+        assert api.get("/tickets").json()["totalItemCount"] == 3
+
+
+def test_dialect_and_api_shape_must_agree() -> None:
+    with pytest.raises(ValueError, match="disagree"), pytest.warns(DeprecationWarning):
+        AteraSandbox(tickets=1, api_shape="published", dialect="seed")
 
 
 # --------------------------------------------------------------------------- auth and errors
@@ -146,7 +175,7 @@ def test_dialect_attribute_and_validation() -> None:
 
 @pytest.mark.parametrize("bearer", [True, False], ids=["bearer", "x-api-key"])
 def test_both_auth_headers_are_accepted(sb: AteraSandbox, bearer: bool) -> None:
-    with v3_client(sb, bearer=bearer) as api:
+    with published_client(sb, bearer=bearer) as api:
         assert api.get("/tickets/10001").json()["TicketID"] == 10001
 
 
@@ -192,7 +221,7 @@ def test_400_is_problem_details(api: httpx.Client) -> None:
 def test_injected_fault_defaults_to_problem_details(fresh: AteraSandbox) -> None:
     fresh.inject_fault(r"/tickets$", status=503)
     fresh.inject_fault(r"/tickets/10001$", status=500, body="oops", content_type="text/plain")
-    with v3_client(fresh) as api:
+    with published_client(fresh) as api:
         unavailable = api.get("/tickets")
         assert unavailable.status_code == 503
         assert unavailable.headers["Content-Type"] == "application/problem+json"
@@ -207,9 +236,9 @@ def test_injected_fault_defaults_to_problem_details(fresh: AteraSandbox) -> None
 def test_429_with_and_without_retry_after(retry_after_header: bool) -> None:
     with (
         make_sandbox(
-            tickets=5, dialect="v3", rate_limit=2, retry_after_header=retry_after_header
+            tickets=5, api_shape="published", rate_limit=2, retry_after_header=retry_after_header
         ) as sb,
-        v3_client(sb) as api,
+        published_client(sb) as api,
     ):
         assert [api.get("/tickets").status_code for _ in range(2)] == [200, 200]
         limited = api.get("/tickets")
@@ -220,7 +249,7 @@ def test_429_with_and_without_retry_after(retry_after_header: bool) -> None:
         assert 1 <= int(limited.headers["Retry-After"]) <= 60
 
 
-def test_seed_dialect_can_omit_retry_after_too() -> None:
+def test_contract_shape_can_omit_retry_after_too() -> None:
     with make_sandbox(tickets=5, rate_limit=1, retry_after_header=False) as sb:
         headers = {"X-API-KEY": API_KEY}
         assert httpx.get(sb.api_url + "/tickets", headers=headers).status_code == 200
@@ -278,7 +307,7 @@ def test_ticket_dto_fields_and_values(api: httpx.Client, sb: AteraSandbox) -> No
     for ticket_id in (10001, 10077, 10150):
         dto = api.get(f"/tickets/{ticket_id}").json()
         assert list(dto) == TICKET_DTO
-        seed = sb.store.get_ticket(ticket_id)
+        record = sb.store.get_ticket(ticket_id)
         assert dto["TicketNumber"] == str(ticket_id)
         assert dto["TicketImpact"] in (
             "NoImpact",
@@ -288,20 +317,20 @@ def test_ticket_dto_fields_and_values(api: httpx.Client, sb: AteraSandbox) -> No
             "Major",
             "Crisis",
         )
-        assert dto["FirstComment"] == seed["Description"]
+        assert dto["FirstComment"] == record["Description"]
         assert parse_net(dto["TicketCreatedDate"]) == datetime.fromisoformat(
-            seed["TicketCreatedDate"]
+            record["TicketCreatedDate"]
         )
         for name in ("FirstResponseDate", "LastActivityDate", "Description", "DueDate"):
             assert name not in dto
 
 
 def test_technician_first_comment_date_is_the_first_response_with_nulls(snap: Snapshot) -> None:
-    seed = AteraSandbox(tickets=TICKETS, seed=42, now=FIXED_NOW).snapshot()["tickets"]
-    v3 = snap["tickets"]
-    assert [t["TicketID"] for t in seed] == [t["TicketID"] for t in v3]
+    contract = AteraSandbox(tickets=TICKETS, seed=42, now=FIXED_NOW).snapshot()["tickets"]
+    published = snap["tickets"]
+    assert [t["TicketID"] for t in contract] == [t["TicketID"] for t in published]
     nulls = 0
-    for s, t in zip(seed, v3, strict=True):
+    for s, t in zip(contract, published, strict=True):
         if s["FirstResponseDate"] is None:
             nulls += 1
             assert t["TechnicianFirstCommentDate"] is None
@@ -346,7 +375,7 @@ def test_ticket_filters_and_no_comments(api: httpx.Client, snap: Snapshot) -> No
 
 
 def test_lastmodified_filters_by_date(fresh: AteraSandbox) -> None:
-    with v3_client(fresh) as api:
+    with published_client(fresh) as api:
         everything, _ = walk(api, "/tickets/lastmodified", date="2000-01-01", itemsInPage=50)
         assert len(everything) == 40
         pivot = fresh.now()
@@ -424,7 +453,7 @@ def test_comments_shape_order_and_authors(
 def test_post_comments_with_published_models(fresh: AteraSandbox) -> None:
     ticket = fresh.store.get_ticket(10007)
     user, tech = ticket["EndUserID"], 1005
-    with v3_client(fresh) as api:
+    with published_client(fresh) as api:
         path = "/tickets/10007/comments"
         bodies = [
             {"CommentText": "From the user", "EnduserCommentDetails": {"EnduserId": user}},
@@ -543,7 +572,7 @@ def test_account_work_hours_date_filters(api: httpx.Client, snap: Snapshot) -> N
 
 
 def test_post_work_hours(fresh: AteraSandbox) -> None:
-    with v3_client(fresh) as api:
+    with published_client(fresh) as api:
         body = {
             "StartWorkHour": "2025-03-10T09:00:00",
             "EndWorkHour": "2025-03-10T10:30:00",
@@ -625,7 +654,7 @@ def test_bulk_billable_duration(api: httpx.Client, snap: Snapshot) -> None:
 
 def test_create_update_and_delete_ticket(fresh: AteraSandbox) -> None:
     user = min(fresh.store.end_users)
-    with v3_client(fresh) as api:
+    with published_client(fresh) as api:
         created = api.post(
             "/tickets",
             json={
@@ -674,79 +703,57 @@ def test_create_update_and_delete_ticket(fresh: AteraSandbox) -> None:
 # --------------------------------------------------------------------------- one model
 
 
-def test_same_seed_same_data_in_both_dialects() -> None:
-    seed = AteraSandbox(tickets=TICKETS, seed=7, now=FIXED_NOW).snapshot()
-    v3 = AteraSandbox(tickets=TICKETS, seed=7, now=FIXED_NOW, dialect="v3").snapshot()
-    assert [t["TicketID"] for t in seed["tickets"]] == [t["TicketID"] for t in v3["tickets"]]
-    assert sorted(w["WorkHourID"] for w in seed["work_hours"]) == [
-        w["WorkHoursID"] for w in v3["work_hours"]
+def test_same_seed_same_data_in_both_api_shapes() -> None:
+    contract = AteraSandbox(tickets=TICKETS, seed=7, now=FIXED_NOW).snapshot()
+    published = AteraSandbox(
+        tickets=TICKETS, seed=7, now=FIXED_NOW, api_shape="published"
+    ).snapshot()
+    assert [t["TicketID"] for t in contract["tickets"]] == [
+        t["TicketID"] for t in published["tickets"]
     ]
-    seed_comments = sorted(seed["comments"], key=lambda c: (c["TicketID"], c["CommentDate"]))
-    assert [(c["TicketID"], c["CommentText"]) for c in seed_comments] == [
-        (c["TicketID"], c["Comment"]) for c in v3["comments"]
+    assert sorted(w["WorkHourID"] for w in contract["work_hours"]) == [
+        w["WorkHoursID"] for w in published["work_hours"]
     ]
-    assert list(v3) == [
+    contract_comments = sorted(
+        contract["comments"], key=lambda c: (c["TicketID"], c["CommentDate"])
+    )
+    assert [(c["TicketID"], c["CommentText"]) for c in contract_comments] == [
+        (c["TicketID"], c["Comment"]) for c in published["comments"]
+    ]
+    assert list(published) == [
         "tickets",
         "comments",
         "work_hours",
         "billable_durations",
         "work_hours_summaries",
     ]
-    assert list(v3["comments"][0])[0] == "TicketID"
-    for old, new in zip(seed["billable_durations"], v3["billable_durations"], strict=True):
+    assert list(published["comments"][0])[0] == "TicketID"
+    for old, new in zip(
+        contract["billable_durations"], published["billable_durations"], strict=True
+    ):
         assert old["TicketID"] == new["ticketId"]
         assert round(new["TotalDurationHours"], 2) == old["TotalBillableHours"]
 
 
-def test_same_seed_over_http_in_both_dialects(sb: AteraSandbox, api: httpx.Client) -> None:
-    with make_sandbox(tickets=TICKETS) as seed_sb:
+def test_same_seed_over_http_in_both_api_shapes(sb: AteraSandbox, api: httpx.Client) -> None:
+    with make_sandbox(tickets=TICKETS) as contract_sb:
         headers = {"X-API-KEY": API_KEY}
-        seed_api = httpx.Client(base_url=seed_sb.api_url, headers=headers, timeout=5.0)
-        with seed_api:
-            listing = seed_api.get("/tickets", params={"itemsInPage": 50}).json()["items"]
+        contract_api = httpx.Client(base_url=contract_sb.api_url, headers=headers, timeout=5.0)
+        with contract_api:
+            listing = contract_api.get("/tickets", params={"itemsInPage": 50}).json()["items"]
             for ticket in listing[:10]:
                 tid = ticket["TicketID"]
-                seed_comments = seed_api.get(f"/tickets/{tid}/comments").json()["items"]
-                seed_work = seed_api.get(f"/tickets/{tid}/workhours").json()["items"]
-                v3_comments = api.get(f"/tickets/{tid}/comments", params={"itemsInPage": 50})
-                v3_work = api.get(f"/tickets/{tid}/workhoursrecords", params={"itemsInPage": 50})
-                assert [c["CommentText"] for c in seed_comments] == [
-                    c["Comment"] for c in v3_comments.json()["items"]
+                contract_comments = contract_api.get(f"/tickets/{tid}/comments").json()["items"]
+                contract_work = contract_api.get(f"/tickets/{tid}/workhours").json()["items"]
+                published_comments = api.get(f"/tickets/{tid}/comments", params={"itemsInPage": 50})
+                published_work = api.get(
+                    f"/tickets/{tid}/workhoursrecords", params={"itemsInPage": 50}
+                )
+                assert [c["CommentText"] for c in contract_comments] == [
+                    c["Comment"] for c in published_comments.json()["items"]
                 ]
-                assert [w["WorkHourID"] for w in seed_work] == [
-                    w["WorkHoursID"] for w in v3_work.json()["items"]
+                assert [w["WorkHourID"] for w in contract_work] == [
+                    w["WorkHoursID"] for w in published_work.json()["items"]
                 ]
-    v3_listing = api.get("/tickets", params={"itemsInPage": 50}).json()["items"]
-    assert [t["TicketID"] for t in listing] == [t["TicketID"] for t in v3_listing]
-
-
-# --------------------------------------------------------------------------- CLI
-
-
-def test_cli_dialect_flag(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[dict[str, object]] = []
-    monkeypatch.setattr(sandbox_cli, "serve", lambda **kw: calls.append(kw))
-    sandbox_cli.main(["--port", "1"])
-    sandbox_cli.main(["--port", "1", "--dialect", "v3"])
-    assert [c["dialect"] for c in calls] == ["seed", "v3"]
-
-
-def test_serve_v3() -> None:
-    lines: list[str] = []
-    stop = threading.Event()
-    kwargs = {"port": 0, "tickets": 10, "api_key": API_KEY, "echo": lines.append}
-    thread = threading.Thread(
-        target=sandbox_cli.serve, kwargs={**kwargs, "stop_event": stop, "dialect": "v3"}
-    )
-    thread.start()
-    try:
-        deadline = time.monotonic() + 5
-        while not any("API URL" in line for line in lines) and time.monotonic() < deadline:
-            time.sleep(0.01)
-        api_url = next(line for line in lines if "API URL" in line).split()[-1]
-        headers = {"Authorization": f"Bearer {API_KEY}"}
-        assert httpx.get(f"{api_url}/tickets", headers=headers).json()["totalItemCount"] == 10
-    finally:
-        stop.set()
-        thread.join(timeout=5)
-    assert not thread.is_alive()
+    published_listing = api.get("/tickets", params={"itemsInPage": 50}).json()["items"]
+    assert [t["TicketID"] for t in listing] == [t["TicketID"] for t in published_listing]
