@@ -23,9 +23,10 @@ run: $(STAMP) ## Sync Atera (or the built-in sandbox when no API key is set) int
 test: $(STAMP) ## Run the test suite
 	$(BIN)/python -m pytest
 
-lint: $(STAMP) ## Lint and check formatting with ruff
+lint: $(STAMP) ## Lint (ruff, with complexity at most 10), check formatting, type-check (mypy), lint SQL
 	$(BIN)/ruff check pipelines tests benchmarks
 	$(BIN)/ruff format --check pipelines tests benchmarks
+	$(BIN)/mypy
 	$(BIN)/sqlfluff lint sql
 
 sandbox: $(STAMP) ## Serve the Atera sandbox on http://127.0.0.1:8765

@@ -1,7 +1,8 @@
 """`atera-sync`: the command line.
 
 Commands: `run` (sync, then build the SQL models), `models` (build the SQL
-models only), `sandbox` (serve the built-in Atera sandbox).
+models only), `reconcile` (sync, then find deleted tickets), `sandbox` (serve
+the built-in Atera sandbox).
 
 Exit codes: 0 success, 1 the sync or a data test failed, 2 a setting is
 missing or wrong, 3 another run is already writing the same DuckDB file.
@@ -32,6 +33,7 @@ from pipelines.models import (
     run_models,
 )
 from pipelines.progress import ProgressReporter
+from pipelines.sandbox.cli import sandbox_command
 from pipelines.summary import print_compliance, print_sync_summary
 from pipelines.sync import (
     DEFAULT_DUCKDB_PATH,
@@ -85,7 +87,7 @@ def main(verbose: bool) -> None:
 @click.option(
     "--incremental-endpoint",
     type=click.Choice(["auto", "statusmodified", "lastmodified"]),
-    help="How later runs ask for changes: statusmodified?modifiedAfter= (seed contract) or "
+    help="How later runs ask for changes: statusmodified?modifiedAfter= (the ticket contract) or "
     "lastmodified?date= (Atera's published API). Default: [sources.atera] "
     "incremental_endpoint, else by the API's shape.",
 )
@@ -124,6 +126,10 @@ def _sync_and_report(
     models_step = None if skip_models else _ModelsStep(as_of=None)
     if incremental_endpoint:
         config.incremental_endpoint = incremental_endpoint
+    try:
+        config.api_shape = config.resolved_api_shape()
+    except ConfigurationError as exc:
+        _fail(2, str(exc))
     with ExitStack() as stack:
         if not config.api_key:
             if base_url:
@@ -187,44 +193,9 @@ def reconcile(duckdb_path: Path, base_url: str | None) -> None:
     _sync_and_report(duckdb_path, base_url, False, None, skip_models=False, reconcile=True)
 
 
-@main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8765, show_default=True, type=int)
-@click.option("--tickets", default=2847, show_default=True, type=int)
-@click.option("--seed", default=42, show_default=True, type=int)
-@click.option("--api-key", default="sandbox-key", show_default=True)
-@click.option("--rate-limit", default=700, show_default=True, type=int, help="Requests/minute.")
-@click.option("--latency-ms", default=0, show_default=True, type=int)
-@click.option(
-    "--dialect",
-    type=click.Choice(["seed", "v3"]),
-    default="seed",
-    show_default=True,
-    help="seed: the contract's shapes; v3: Atera's published API shapes.",
-)
-def sandbox(
-    host: str,
-    port: int,
-    tickets: int,
-    seed: int,
-    api_key: str,
-    rate_limit: int,
-    latency_ms: int,
-    dialect: str,
-) -> None:
-    """Serve the Atera sandbox (a local stand-in for Atera's ticket API)."""
-    from pipelines.sandbox.__main__ import serve
-
-    serve(
-        host=host,
-        port=port,
-        tickets=tickets,
-        seed=seed,
-        api_key=api_key,
-        rate_limit=rate_limit,
-        latency_ms=latency_ms,
-        dialect=dialect,
-    )
+# the sandbox keeps its one command line with itself, so that `atera-sync sandbox`
+# and `python -m pipelines.sandbox` take the same options
+main.add_command(sandbox_command, name="sandbox")
 
 
 def _load_config() -> AteraConfiguration:

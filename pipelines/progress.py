@@ -12,7 +12,14 @@ import time
 from types import TracebackType
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 logger = logging.getLogger("atera_sync.progress")
 
@@ -31,7 +38,7 @@ class ProgressReporter:
         self.console = console or Console(stderr=True)
         self.interactive = sys.stderr.isatty() if interactive is None else interactive
         self._progress: Progress | None = None
-        self._tasks: dict[str, int] = {}
+        self._tasks: dict[str, TaskID] = {}
         self._last_log: dict[str, float] = {}
 
     def __enter__(self) -> ProgressReporter:

@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import Any, Final, NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dlt
@@ -42,7 +42,8 @@ from pipelines.atera.config import AteraConfiguration
 from pipelines.atera.errors import AteraError, ConfigurationError
 from pipelines.atera.plan import ProgressCallback, SyncPlan, SyncReport
 from pipelines.atera.reconcile import ReconcileReport, atera_reconcile_source
-from pipelines.atera.records import parse_timestamp
+from pipelines.atera.records import as_utc
+from pipelines.raw_columns import add_missing_columns
 from pipelines.warehouse import Warehouse, history_row, new_run_id
 
 logger = logging.getLogger("atera_sync.sync")
@@ -50,12 +51,9 @@ logger = logging.getLogger("atera_sync.sync")
 PIPELINE_NAME = "atera_sync"
 DATASET_NAME = "atera_raw"
 DEFAULT_DUCKDB_PATH = Path("data/atera.duckdb")
-LOADER_FILE_FORMAT = "parquet"
+LOADER_FILE_FORMAT: Final = "parquet"
 NOT_ADVANCED = "the watermark did not move: the next run starts from the last one that landed"
 MAX_FULL_SYNC_CHUNKS = 100_000
-
-# dlt's telemetry would try to reach the internet on every run; keep runs offline.
-dlt.config["runtime.dlthub_telemetry"] = False
 
 AfterLoad = Callable[[Path], None]
 """Called with the working copy after the data landed and before publishing (the models)."""
@@ -93,6 +91,8 @@ class SyncResult:
 
 def make_pipeline(warehouse: Warehouse) -> dlt.Pipeline:
     """The dlt pipeline that loads into the warehouse's working copy, dataset `atera_raw`."""
+    # dlt's telemetry would try to reach the internet on every run: keep runs offline
+    dlt.config["runtime.dlthub_telemetry"] = False
     return dlt.pipeline(
         pipeline_name=PIPELINE_NAME,
         destination=dlt.destinations.duckdb(str(warehouse.work)),
@@ -210,7 +210,7 @@ class _Run:
         self.started_at = datetime.now(UTC)
         self.started = time.monotonic()
         self.rows: Counter[str] = Counter()
-        self.steps: Counter[str] = Counter()
+        self.steps: dict[str, float] = {}
         self.reports: list[SyncReport] = []
         self.stats = ClientStats()
 
@@ -223,6 +223,7 @@ class _Run:
                 pipeline = self._load_chunks(client, zone)
                 if self._reconcile_due(pipeline):
                     self._reconcile(pipeline, client, zone)
+            add_missing_columns(pipeline)
         except Exception as exc:
             self._fail(_explain(exc), exc)
         if self.after_load is not None:
@@ -253,7 +254,7 @@ class _Run:
             reconcile=self.reconcile_report,
         )
 
-    def _fail(self, message: str, exc: Exception) -> None:
+    def _fail(self, message: str, exc: Exception) -> NoReturn:
         self._record("failed", message)
         raise SyncError(message) from exc
 
@@ -278,7 +279,7 @@ class _Run:
                 overlap_seconds=self.config.overlap_seconds,
                 full_refresh=full_refresh,
                 full_sync_chunk_pages=self.config.full_sync_chunk_pages,
-                api_flavor=self.config.api_flavor,
+                api_shape=self.config.resolved_api_shape(),
                 incremental_endpoint=self.config.incremental_endpoint,
                 naive_zone=zone,
                 progress=self.progress,
@@ -300,7 +301,6 @@ class _Run:
                 return pipeline
             # the next chunk continues the full sync from the state that just landed
             full_refresh = False
-            client.first_server_time = None
             logger.info(
                 "full sync: pages %s-%s landed, continuing", *(report.full_sync_pages or ("?", "?"))
             )
@@ -313,16 +313,15 @@ class _Run:
         if every <= 0:
             return False
         state = pipeline.state.get("sources", {}).get("atera", {})
-        last = parse_timestamp(state.get("last_reconcile_at"))
+        last = as_utc(state.get("last_reconcile_at"))
         now = self._combined_report().server_time
         if now is None:  # without the server's time there is no telling; wait for one
             return False
-        return not isinstance(last, datetime) or now - last >= timedelta(days=every)
+        return last is None or now - last >= timedelta(days=every)
 
     def _reconcile(self, pipeline: dlt.Pipeline, client: AteraClient, zone: tzinfo) -> None:
         known, deleted = _ticket_ids(self.warehouse.work)
         reports: list[ReconcileReport] = []
-        client.first_server_time = None
         source = atera_reconcile_source(
             client=client,
             known_ticket_ids=known,
@@ -348,7 +347,8 @@ class _Run:
                     self.rows[table] += count
         for step in trace.steps:
             if step.finished_at is not None:
-                self.steps[step.step] += (step.finished_at - step.started_at).total_seconds()
+                seconds = (step.finished_at - step.started_at).total_seconds()
+                self.steps[step.step] = self.steps.get(step.step, 0.0) + seconds
 
     def _combined_report(self) -> SyncReport:
         if not self.reports:

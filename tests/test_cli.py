@@ -111,7 +111,9 @@ def test_published_api_with_lastmodified_from_the_command_line(
     jwt_key = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJtc3AifQ.c2lnbmF0dXJlLTEyMw"
     monkeypatch.setenv("SOURCES__ATERA__API_KEY", jwt_key)
     duckdb_path = tmp_path / "v3.duckdb"
-    with AteraSandbox(api_key=jwt_key, tickets=80, seed=2, rate_limit=None, dialect="v3") as sb:
+    with AteraSandbox(
+        api_key=jwt_key, tickets=80, seed=2, rate_limit=None, api_shape="published"
+    ) as sb:
         args = [
             "run",
             "--base-url",
@@ -130,3 +132,28 @@ def test_published_api_with_lastmodified_from_the_command_line(
         assert sb.request_count("statusmodified") == 0
         assert "First-response SLA compliance" in result.output
         assert jwt_key not in result.output
+
+
+def test_an_unknown_api_shape_is_a_setting_error(
+    runner: CliRunner, sandbox: AteraSandbox, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("SOURCES__ATERA__API_KEY", TEST_API_KEY)
+    monkeypatch.setenv("SOURCES__ATERA__API_SHAPE", "v2")
+    result = runner.invoke(cli.main, ["run", "--base-url", sandbox.api_url, "--skip-models"])
+    assert result.exit_code == 2
+    assert "api_shape 'v2' is unknown" in result.output
+    assert not Path("data").exists()  # nothing was created
+
+
+def test_the_old_api_flavor_setting_is_accepted_with_a_deprecation_warning(
+    runner: CliRunner,
+    sandbox: AteraSandbox,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+):
+    monkeypatch.setenv("SOURCES__ATERA__API_KEY", TEST_API_KEY)
+    monkeypatch.setenv("SOURCES__ATERA__API_FLAVOR", "seed")
+    args = ["run", "--base-url", sandbox.api_url, "--skip-models", "--duckdb", "wh.duckdb"]
+    result = runner.invoke(cli.main, args)
+    assert result.exit_code == 0, result.output
+    assert "api_flavor 'seed' is deprecated: use 'contract'" in caplog.text

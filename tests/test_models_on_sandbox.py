@@ -62,11 +62,11 @@ def expected_statuses(snapshot: dict, as_of: datetime) -> dict[str, Counter]:
     return by_priority
 
 
-@pytest.fixture(scope="module", params=["seed", "v3"])
+@pytest.fixture(scope="module", params=["contract", "published"])
 def synced(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
     duckdb_path = tmp_path_factory.mktemp("models") / "atera.duckdb"
     with AteraSandbox(
-        api_key=TEST_API_KEY, tickets=400, seed=21, rate_limit=None, dialect=request.param
+        api_key=TEST_API_KEY, tickets=400, seed=21, rate_limit=None, api_shape=request.param
     ) as sandbox:
         run_sync(config_for(sandbox), duckdb_path)
         yield duckdb_path, sandbox.snapshot()

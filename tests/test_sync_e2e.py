@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,7 +21,7 @@ CHILD_CALLS_PER_TICKET = 3  # comments, work hours, billable duration
 
 def child_calls(sandbox: AteraSandbox, tickets: int) -> int:
     """Calls for the children of `tickets` tickets in an incremental sync."""
-    if sandbox.dialect == "v3":  # comments, workhoursrecords; billable duration 50 at a time
+    if sandbox.api_shape == "published":  # comments, workhoursrecords; billable 50 at a time
         return 2 * tickets + -(-tickets // 50)
     return CHILD_CALLS_PER_TICKET * tickets
 
@@ -39,18 +40,18 @@ def expected_comments(sandbox: AteraSandbox) -> list[dict]:
     return keyed
 
 
-@pytest.fixture(params=["seed", "v3"])
+@pytest.fixture(params=["contract", "published"])
 def sandbox(request: pytest.FixtureRequest) -> Iterator[AteraSandbox]:
-    """The end-to-end suite runs against both API shapes: the seed's and Atera's published one."""
+    """The end-to-end suite runs against both API shapes: the contract and Atera's published one."""
     with AteraSandbox(
-        api_key=TEST_API_KEY, tickets=120, seed=7, rate_limit=None, dialect=request.param
+        api_key=TEST_API_KEY, tickets=120, seed=7, rate_limit=None, api_shape=request.param
     ) as server:
         yield server
 
 
 def assert_warehouse_equals_sandbox(duckdb_path: Path, sandbox: AteraSandbox) -> None:
     snapshot = sandbox.snapshot()
-    work_hour_key = "WorkHoursID" if sandbox.dialect == "v3" else "WorkHourID"
+    work_hour_key = "WorkHoursID" if sandbox.api_shape == "published" else "WorkHourID"
     assert_table_matches(duckdb_path, "tickets", snapshot["tickets"])
     assert_table_matches(duckdb_path, "comments", expected_comments(sandbox), "CommentKey")
     assert_table_matches(duckdb_path, "work_hours", snapshot["work_hours"], work_hour_key)
@@ -58,7 +59,7 @@ def assert_warehouse_equals_sandbox(duckdb_path: Path, sandbox: AteraSandbox) ->
         duckdb_path,
         "billable_durations",
         snapshot["billable_durations"],
-        "TicketID" if sandbox.dialect != "v3" else "ticketId",
+        "TicketID" if sandbox.api_shape != "published" else "ticketId",
     )
 
 
@@ -251,7 +252,7 @@ def test_published_api_without_the_bulk_endpoints_falls_back_to_per_ticket_calls
 ):
     duckdb_path = tmp_path / "atera.duckdb"
     with AteraSandbox(
-        api_key=TEST_API_KEY, tickets=60, seed=13, rate_limit=None, dialect="v3"
+        api_key=TEST_API_KEY, tickets=60, seed=13, rate_limit=None, api_shape="published"
     ) as sandbox:
         # a server that implements workhoursrecords but not the account-wide or bulk calls
         sandbox.inject_fault(r"^/api/v3/workhours$", status=404, times=None)
@@ -263,3 +264,74 @@ def test_published_api_without_the_bulk_endpoints_falls_back_to_per_ticket_calls
         assert sandbox.request_count("/workhoursrecords") == 60
         assert sandbox.request_count("/workhours") == 1 + 60  # one try, then per ticket
         assert state_of(duckdb_path)["account_work_hours"] is False
+
+
+def _dates(duckdb_path: Path) -> dict[str, list[tuple]]:
+    """Every timestamp column of the raw tables, row by row, and any text variant columns."""
+    import duckdb
+
+    with duckdb.connect(str(duckdb_path), read_only=True) as con:
+        columns = con.execute(
+            "select table_name, column_name, data_type from information_schema.columns "
+            "where table_schema = 'atera_raw' and table_name not like '_dlt%' "
+            "order by all"
+        ).fetchall()
+        variants = [f"{t}.{c}" for t, c, _ in columns if "__v_" in c]
+        dates: dict[str, list[tuple]] = {"variant columns": [tuple(variants)]}
+        for table in sorted({t for t, _, _ in columns} - {"ticket_status_snapshots"}):
+            stamps = [c for t, c, kind in columns if t == table and kind.startswith("TIMESTAMP")]
+            if stamps:
+                sql = f"select {', '.join(stamps)} from atera_raw.{table} order by all"
+                dates[table] = con.execute(sql).fetchall()
+    return dates
+
+
+@pytest.mark.parametrize("timestamp_format", ["iso7", "dotnet", "dotnet-offset"])
+def test_dates_in_every_format_atera_sends_land_as_the_same_instants(
+    tmp_path: Path, timestamp_format: str
+) -> None:
+    now = datetime(2026, 5, 4, 12, 0, tzinfo=UTC)
+    landed = {}
+    for label, fmt in (("iso", "iso"), ("other", timestamp_format)):
+        with AteraSandbox(
+            api_key=TEST_API_KEY,
+            tickets=40,
+            seed=11,
+            now=now,
+            rate_limit=None,
+            api_shape="published",
+            timestamp_format=fmt,
+        ) as sandbox:
+            result = run_sync(config_for(sandbox), tmp_path / label / "atera.duckdb")
+        assert result.report.problems == [], result.report.problems[:3]
+        landed[label] = _dates(tmp_path / label / "atera.duckdb")
+    assert landed["other"]["variant columns"] == [()]
+    assert landed["other"]["tickets"] and landed["other"]["comments"]
+    assert landed["other"] == landed["iso"]
+
+
+def test_an_unreadable_date_is_kept_and_recorded_as_a_problem(tmp_path: Path) -> None:
+    with AteraSandbox(api_key=TEST_API_KEY, tickets=10, seed=3, rate_limit=None) as sandbox:
+        listing = sandbox.snapshot()["tickets"]
+        page = {
+            "items": [{**listing[0], "TicketCreatedDate": "soon"}, *listing[1:]],
+            "totalItems": len(listing),
+            "page": 1,
+            "totalPages": 1,
+        }
+        sandbox.inject_fault(
+            r"/api/v3/tickets$", status=200, body=json.dumps(page, default=str), method="GET"
+        )
+        result = run_sync(config_for(sandbox), tmp_path / "atera.duckdb")
+    problem = next(p for p in result.report.problems if "TicketCreatedDate" in p)
+    assert f"ticket {listing[0]['TicketID']}" in problem and "'soon'" in problem
+    import duckdb
+
+    with duckdb.connect(str(tmp_path / "atera.duckdb"), read_only=True) as con:
+        kept = con.execute(
+            "select ticket_created_date__v_text from atera_raw.tickets where ticket_id = ?",
+            [listing[0]["TicketID"]],
+        ).fetchone()
+        recorded = con.execute("select problems from atera_meta.sync_runs").fetchone()
+    assert kept == ("soon",)
+    assert recorded is not None and "TicketCreatedDate" in recorded[0]

@@ -8,11 +8,34 @@ from typing import Any
 import duckdb
 from dlt.common.normalizers.naming.snake_case import NamingConvention
 
-from pipelines.atera.records import TIMESTAMP_FIELDS, parse_timestamp
+from pipelines.atera.records import parse_timestamp
 from pipelines.sync import make_pipeline
 from pipelines.warehouse import Warehouse
 
 _naming = NamingConvention()
+
+TIMESTAMP_FIELDS = frozenset(
+    {
+        "TicketCreatedDate",
+        "TicketResolvedDate",
+        "FirstResponseDate",
+        "LastActivityDate",
+        "DueDate",
+        "CommentDate",
+        "StartDate",
+        "EndDate",
+        "TechnicianFirstCommentDate",
+        "FirstResponseDueDate",
+        "ClosedTicketDueDate",
+        "LastEndUserCommentTimestamp",
+        "LastTechnicianCommentTimestamp",
+        "Date",
+        "StartWorkHour",
+        "EndWorkHour",
+    }
+)
+"""The API's date fields in both shapes, which land as UTC timestamps (kept apart from
+the code's own schema on purpose)."""
 
 KEYS = {
     "tickets": ("TicketID",),

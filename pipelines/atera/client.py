@@ -1,4 +1,8 @@
-"""HTTP client for the Atera ticket API: auth, paging, rate limiting and retries.
+"""HTTP client for the Atera ticket API: auth, paging, rate limiting, retries, concurrency.
+
+It knows HTTP and Atera's paths, nothing about syncs: which API shape the
+server speaks and what its clock says are read by `pipelines.atera.plan` from
+the pages the client returns (`Page.envelope`, `Page.server_time`).
 
 One `AteraClient` is shared by every resource of a sync. It is thread-safe:
 per-ticket calls run on a thread pool, and all of them go through one
@@ -75,11 +79,30 @@ class ClientStats:
 
 @dataclass
 class Page:
-    """One page of a listing; `last` is True when no page follows it."""
+    """One page of a listing.
+
+    Attributes:
+        number: the page number asked for.
+        items: the page's records.
+        last: True when no page follows it.
+        envelope: the top-level keys of the answer (empty for a bare JSON list),
+            which tell the API's shape apart.
+        server_time: the server's clock when it answered (HTTP `Date`), if sent.
+    """
 
     number: int
     items: list[dict]
     last: bool
+    envelope: frozenset[str] = frozenset()
+    server_time: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A decoded answer: its JSON body and the server's clock (HTTP `Date`)."""
+
+    body: Any
+    server_time: datetime | None
 
 
 class _Retryable(Exception):
@@ -214,10 +237,6 @@ class AteraClient:
         self.concurrency = max(1, concurrency)
         self.stats = ClientStats()
         self.auth_scheme = choose_auth_scheme(auth_scheme, api_key)
-        self.detected_flavor: str | None = None
-        """`seed` or `v3`, from the first paging envelope seen (totalItems vs totalItemCount)."""
-        self.first_server_time: datetime | None = None
-        self._first_lock = threading.Lock()
         window_ms = int(rate_window_seconds * Duration.SECOND)
         self._limiter = Limiter(Rate(rate_limit_per_minute, window_ms))
         self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="atera-http")
@@ -278,6 +297,17 @@ class AteraClient:
         body: Any = None,
     ) -> Any:
         """Send one request with retries and return its decoded JSON body."""
+        return self.request(method, path, params=params, body=body).body
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: Any = None,
+    ) -> Reply:
+        """Send one request with retries; return its decoded JSON body and server time."""
         retrying = Retrying(
             stop=stop_after_attempt(self.max_attempts),
             wait=self._wait,
@@ -293,7 +323,7 @@ class AteraClient:
             raise exhausted.error from None
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _send_once(self, method: str, path: str, params: dict[str, Any] | None, body: Any) -> Any:
+    def _send_once(self, method: str, path: str, params: dict[str, Any] | None, body: Any) -> Reply:
         self._limiter.try_acquire("atera")
         request = self._http.build_request(
             method, path, params=params, json=body if method != "GET" else None
@@ -322,8 +352,8 @@ class AteraClient:
                 f"{where} failed: {type(exc).__name__}",
             ) from None
         self.stats.record_call(response.status_code)
-        self._remember_server_time(response)
-        return self._decode(response, request, where)
+        decoded = self._decode(response, request, where)
+        return Reply(decoded, parse_http_date(response.headers.get("Date")))
 
     def _decode(self, response: httpx.Response, request: httpx.Request, where: str) -> Any:
         status = response.status_code
@@ -384,16 +414,6 @@ class AteraClient:
                 ),
                 f"{where} answered HTTP {status} with a body that is not JSON",
             ) from None
-
-    def _remember_server_time(self, response: httpx.Response) -> None:
-        if self.first_server_time is not None:
-            return
-        server_time = parse_http_date(response.headers.get("Date"))
-        if server_time is None:
-            return
-        with self._first_lock:
-            if self.first_server_time is None:
-                self.first_server_time = server_time
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
@@ -474,11 +494,11 @@ class AteraClient:
         fetched = 0
         while number <= settings.MAX_PAGES:
             query = {**(params or {}), "page": number, "itemsInPage": self.page_size}
-            body = self.get_json(path, query)
-            items, total_pages, has_next = _envelope(body, path)
-            self._detect_flavor(body)
+            reply = self.request("GET", path, params=query)
+            items, total_pages, has_next = _envelope(reply.body, path)
+            envelope = frozenset(reply.body) if isinstance(reply.body, dict) else frozenset()
             if not items:
-                yield Page(number, [], last=True)
+                yield Page(number, [], True, envelope, reply.server_time)
                 return
             signature = tuple(_identity(item) for item in items)
             if signature in seen_pages:
@@ -488,19 +508,12 @@ class AteraClient:
                 )
             seen_pages.add(signature)
             last = total_pages is None or number >= total_pages or has_next is False
-            yield Page(number, items, last=last)
+            yield Page(number, items, last, envelope, reply.server_time)
             fetched += 1
             if last or (max_pages is not None and fetched >= max_pages):
                 return
             number += 1
         raise PagingError(f"GET {path} returned more than {settings.MAX_PAGES} pages")
-
-    def _detect_flavor(self, body: Any) -> None:
-        if self.detected_flavor is None and isinstance(body, dict):
-            if "totalItemCount" in body:
-                self.detected_flavor = settings.FLAVOR_V3
-            elif "totalItems" in body:
-                self.detected_flavor = settings.FLAVOR_SEED
 
     # -- endpoints --------------------------------------------------------
 
@@ -514,14 +527,14 @@ class AteraClient:
         """Pages of the ticket listing, for a full sync that commits in chunks."""
         return self.iter_pages(settings.TICKETS_PATH, start_page=start_page, max_pages=max_pages)
 
-    def iter_modified_tickets(
+    def iter_modified_ticket_pages(
         self, modified_after: datetime, endpoint: str = "statusmodified"
-    ) -> Iterator[list[dict]]:
+    ) -> Iterator[Page]:
         """Tickets modified after an instant, page by page.
 
         Args:
             modified_after: the instant (sent in UTC).
-            endpoint: `statusmodified` (`?modifiedAfter=`, the seed contract) or
+            endpoint: `statusmodified` (`?modifiedAfter=`, the ticket contract) or
                 `lastmodified` (`?date=`, Atera's published v3 API).
         """
         stamp = modified_after.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -529,8 +542,8 @@ class AteraClient:
             # without includeComments the published API nulls FirstComment and the
             # last-comment fields, which would overwrite what the full sync loaded
             params = {"date": stamp, "includeComments": "true"}
-            return self.paginate(settings.LAST_MODIFIED_PATH, params)
-        return self.paginate(settings.STATUS_MODIFIED_PATH, {"modifiedAfter": stamp})
+            return self.iter_pages(settings.LAST_MODIFIED_PATH, params)
+        return self.iter_pages(settings.STATUS_MODIFIED_PATH, {"modifiedAfter": stamp})
 
     def get_comments(self, ticket_id: int) -> list[dict]:
         """All comments of one ticket."""

@@ -15,6 +15,7 @@ from dlt.common.configuration.specs import BaseConfiguration
 from dlt.common.typing import TSecretStrValue
 
 from pipelines.atera import settings
+from pipelines.atera.shapes import shape_name
 
 
 @configspec
@@ -39,10 +40,19 @@ class AteraConfiguration(BaseConfiguration):
     """statusmodified (seed), lastmodified (published v3), or auto: follow the API's shape."""
     auth_scheme: str = "auto"
     """x-api-key, bearer, or auto: Bearer for JWT-shaped keys, X-API-KEY otherwise."""
-    api_flavor: str = "auto"
-    """seed, v3, or auto: detected from the first listing's envelope."""
+    api_shape: str = "auto"
+    """contract (the ticket contract), published (Atera's published API), or auto:
+    recognised from the first listing's envelope."""
+    api_flavor: Optional[str] = None  # noqa: UP045
+    """Deprecated name of api_shape (values seed and v3)."""
     timezone: Optional[str] = None  # noqa: UP045
     """IANA zone for timestamps sent without an offset (default: UTC)."""
+
+    def resolved_api_shape(self) -> str:
+        """`api_shape`, or the deprecated `api_flavor` when only that one is set."""
+        if self.api_flavor and self.api_shape in (None, "", "auto"):
+            return shape_name(self.api_flavor, "[sources.atera] api_flavor")
+        return shape_name(self.api_shape)
 
 
 def load_atera_configuration() -> AteraConfiguration:

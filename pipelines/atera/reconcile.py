@@ -26,17 +26,10 @@ import dlt
 from dlt.sources import DltResource
 
 from pipelines.atera.client import AteraClient
-from pipelines.atera.records import (
-    TICKET_COLUMNS,
-    in_batches,
-    normalize_record,
-    table_columns,
-)
+from pipelines.atera.records import in_batches, normalize_record
+from pipelines.atera.schema import DELETED_TICKETS, TICKETS, dlt_columns
 
 logger = logging.getLogger("atera_sync.reconcile")
-
-DELETED_TICKET_COLUMNS = table_columns(ticket_id="bigint", deleted_at="timestamp")
-DELETED_TICKET_COLUMNS["ticket_id"]["nullable"] = False
 
 
 @dataclass
@@ -74,15 +67,17 @@ def atera_reconcile_source(
 
     def listed() -> list[dict]:
         if not listing:
-            for page in client.iter_tickets():
-                listing.extend(page)
-            _settle(listing)
+            server_time = None
+            for page in client.iter_ticket_pages():
+                server_time = server_time or page.server_time
+                listing.extend(page.items)
+            _settle(listing, server_time or datetime.now(UTC))
         return listing
 
-    def _settle(tickets: list[dict]) -> None:
+    def _settle(tickets: list[dict], noticed_at: datetime) -> None:
         ids = {int(t["TicketID"]) for t in tickets}
         report.listed = len(ids)
-        report.noticed_at = client.first_server_time or datetime.now(UTC)
+        report.noticed_at = noticed_at
         report.deleted = (known_ticket_ids - deleted_ticket_ids) - ids
         report.restored = deleted_ticket_ids & ids
         report.missed = ids - known_ticket_ids
@@ -100,7 +95,10 @@ def atera_reconcile_source(
             )
 
     @dlt.resource(
-        name="tickets", primary_key="ticket_id", write_disposition="merge", columns=TICKET_COLUMNS
+        name="tickets",
+        primary_key="ticket_id",
+        write_disposition="merge",
+        columns=dlt_columns(TICKETS),
     )
     def tickets() -> Iterator[list[dict]]:
         yield from in_batches([normalize_record(t, naive_zone) for t in listed()])
@@ -109,7 +107,7 @@ def atera_reconcile_source(
         name="deleted_tickets",
         primary_key="ticket_id",
         write_disposition="merge",
-        columns=DELETED_TICKET_COLUMNS,
+        columns=dlt_columns(DELETED_TICKETS),
     )
     def deleted_tickets() -> Iterator[list[dict]]:
         listed()

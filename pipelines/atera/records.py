@@ -1,80 +1,115 @@
-"""Shape API records for loading: UTC timestamps and the column hints of each table.
+"""Shape API records for loading: timestamps as UTC instants, comment keys, batches.
 
-Atera's dates come as `...Z`, with an explicit offset, or with no offset at
-all (read as UTC), sometimes with seven fractional digits (.NET). All of them
-are stored as UTC `timestamp with time zone`. A value that cannot be read as
-a date is kept as sent (dlt then stores it in a variant column) rather than
-dropped.
+Which fields are dates comes from the raw schema (`pipelines.atera.schema`):
+a field is parsed when its snake_case name is a timestamp column there, in
+whichever API shape it arrives (`TicketCreatedDate`, `StartWorkHour`, ...).
+A value that is not a date is kept as sent (dlt then stores it in a variant
+column such as `ticket_created_date__v_text`) and reported as a problem.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, tzinfo
+from functools import lru_cache
 from typing import Any
 
-from dlt.common.schema.typing import TTableSchemaColumns
+from dlt.common.normalizers.naming.snake_case import NamingConvention
 
-TIMESTAMP_FIELDS = frozenset(
-    {
-        "TicketCreatedDate",
-        "TicketResolvedDate",
-        "FirstResponseDate",
-        "LastActivityDate",
-        "DueDate",
-        "CommentDate",
-        "StartDate",
-        "EndDate",
-        # Atera's published v3 names
-        "TechnicianFirstCommentDate",
-        "FirstResponseDueDate",
-        "ClosedTicketDueDate",
-        "LastEndUserCommentTimestamp",
-        "LastTechnicianCommentTimestamp",
-        "Date",
-        "StartWorkHour",
-        "EndWorkHour",
-    }
+from pipelines.atera.schema import RAW_TABLES
+from pipelines.atera.timestamps import UnreadableTimestamp
+from pipelines.atera.timestamps import parse_timestamp as parse_instant
+
+TIMESTAMP_COLUMNS = frozenset(
+    column.name
+    for table in RAW_TABLES.values()
+    for column in table.columns
+    if column.data_type == "timestamp"
 )
+"""snake_case names of every timestamp column of the raw schema."""
 
-_FRACTION = re.compile(r"(\.\d{1,6})\d*")
+MAX_PROBLEMS = 1000
+"""Problems kept per run; the count of the rest is still reported."""
+
+_NAMING = NamingConvention()
+
+
+@lru_cache(maxsize=4096)
+def column_name(field: str) -> str:
+    """The column an API field lands in (dlt's snake_case: `TicketID` -> `ticket_id`)."""
+    return _NAMING.normalize_identifier(field)
+
+
+def is_timestamp_field(field: str) -> bool:
+    """Whether an API field is a date column of the raw schema."""
+    return column_name(field) in TIMESTAMP_COLUMNS
+
+
+class Problems:
+    """Thread-safe list of what a run loaded as sent but could not read (for the summary)."""
+
+    def __init__(self, items: list[str] | None = None) -> None:
+        self.items: list[str] = [] if items is None else items
+        self.dropped = 0
+        self._lock = threading.Lock()
+
+    def add(self, message: str) -> None:
+        """Record one problem; past MAX_PROBLEMS only count it."""
+        with self._lock:
+            if len(self.items) < MAX_PROBLEMS:
+                self.items.append(message)
+            else:
+                self.dropped += 1
 
 
 def parse_timestamp(value: Any, naive_zone: tzinfo = UTC) -> Any:
-    """Return an aware UTC datetime for an ISO 8601 string; other values unchanged.
+    """An aware UTC datetime for a date string in any format Atera sends; else `value` unchanged.
 
     Args:
-        value: `2024-02-15T09:00:00Z`, `2024-02-15T10:00:00+01:00`,
-            `2024-02-15T09:00:00.1234567` (no offset), None, ...
-        naive_zone: the zone of values sent without an offset (UTC unless the
-            account's time zone is configured).
+        value: `2024-02-15T09:00:00Z`, `2024-02-15T09:00:00.1234567` (no offset),
+            `/Date(1708002000000)/`, None, ...
+        naive_zone: the zone of values sent without an offset.
     """
     if not isinstance(value, str) or not value:
         return value
-    text = _FRACTION.sub(r"\1", value.strip())
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
     try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
+        return parse_instant(value, naive_zone)
+    except UnreadableTimestamp:
         return value
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=naive_zone)
-    return parsed.astimezone(UTC)
 
 
 def normalize_record(
-    record: dict[str, Any], naive_zone: tzinfo = UTC, **extra: Any
+    record: dict[str, Any],
+    naive_zone: tzinfo = UTC,
+    *,
+    problems: Problems | None = None,
+    **extra: Any,
 ) -> dict[str, Any]:
-    """Copy an API record with its timestamp fields parsed, plus `extra` fields."""
-    row = {
-        key: (parse_timestamp(value, naive_zone) if key in TIMESTAMP_FIELDS else value)
-        for key, value in record.items()
-    }
+    """Copy an API record with its date fields parsed, plus `extra` fields.
+
+    Args:
+        record: one item of an API response.
+        naive_zone: the zone of dates sent without an offset.
+        problems: collects the date fields that could not be read (kept as sent).
+        extra: fields to add (the ticket id of a child record, `observed_at`).
+    """
+    row = dict(record)
+    for field, value in record.items():
+        if not isinstance(value, str) or not value or not is_timestamp_field(field):
+            continue
+        try:
+            row[field] = parse_instant(value, naive_zone)
+        except UnreadableTimestamp:
+            if problems is not None:
+                owner = record.get("TicketID") or record.get("ticketId") or extra.get("TicketID")
+                problems.add(
+                    f"ticket {owner}: {field} {value[:60]!r} is not a date in any format "
+                    f"Atera sends (kept as text in {column_name(field)}__v_text)"
+                )
     row.update(extra)
     return row
 
@@ -85,18 +120,13 @@ def in_batches(rows: list[dict[str, Any]], size: int = 1000) -> Iterator[list[di
         yield rows[start : start + size]
 
 
-def has_ticket_id(record: dict[str, Any]) -> bool:
-    """Whether a record already names its ticket (`TicketID`, or v3's `ticketId`)."""
-    return record.get("TicketID") is not None or record.get("ticketId") is not None
-
-
 def comment_keys(ticket_id: int, comments: list[dict[str, Any]]) -> list[str]:
     """A stable key per comment of one ticket.
 
-    The seed's comments have a `CommentID`: the key is that id. Atera's published
-    API gives comments no id at all, so the key hashes what identifies one: the
-    ticket, date, authors, internal flag and text, plus an occurrence number so
-    that two identical comments on the same ticket stay two rows.
+    The contract's comments have a `CommentID`: the key is that id. Atera's
+    published API gives comments no id at all, so the key hashes what identifies
+    one: the ticket, date, authors, internal flag and text, plus an occurrence
+    number so that two identical comments on the same ticket stay two rows.
     """
     keys: list[str] = []
     seen: Counter[str] = Counter()
@@ -122,83 +152,7 @@ def comment_keys(ticket_id: int, comments: list[dict[str, Any]]) -> list[str]:
     return keys
 
 
-def table_columns(**types: str) -> TTableSchemaColumns:
-    """dlt column hints from name=data_type pairs (timestamps with time zone)."""
-    columns: TTableSchemaColumns = {}
-    for name, data_type in types.items():
-        column: dict[str, Any] = {"name": name, "data_type": data_type}
-        if data_type == "timestamp":
-            column["timezone"] = True
-        columns[name] = column  # type: ignore[assignment]
-    return columns
-
-
-TICKET_COLUMNS = table_columns(
-    ticket_id="bigint",
-    ticket_title="text",
-    description="text",
-    ticket_priority="text",
-    ticket_status="text",
-    ticket_type="text",
-    customer_id="bigint",
-    customer_name="text",
-    end_user_id="bigint",
-    end_user_email="text",
-    end_user_first_name="text",
-    end_user_last_name="text",
-    technician_contact_id="bigint",
-    technician_full_name="text",
-    technician_email="text",
-    ticket_created_date="timestamp",
-    ticket_resolved_date="timestamp",
-    first_response_date="timestamp",
-    last_activity_date="timestamp",
-    due_date="timestamp",
-    ticket_source="text",
-)
-TICKET_COLUMNS["ticket_id"]["nullable"] = False
-
-# Comments and work hours carry the seed's fields; rows in the published v3 shape
-# add their own columns (date, comment, work_hours_id, billiable, ...) as dlt
-# infers them. Both shapes share the keys comment_key and work_hour_id.
-COMMENT_COLUMNS = table_columns(
-    comment_key="text",
-    ticket_id="bigint",
-    comment_id="bigint",
-    comment_text="text",
-    comment_date="timestamp",
-    creator_contact_id="bigint",
-    is_internal="bool",
-)
-COMMENT_COLUMNS["comment_key"]["nullable"] = False
-COMMENT_COLUMNS["ticket_id"]["nullable"] = False
-
-WORK_HOUR_COLUMNS = table_columns(
-    work_hour_id="bigint",
-    ticket_id="bigint",
-    technician_contact_id="bigint",
-    start_date="timestamp",
-    end_date="timestamp",
-    duration="bigint",
-    is_billable="bool",
-    notes="text",
-)
-WORK_HOUR_COLUMNS["work_hour_id"]["nullable"] = False
-WORK_HOUR_COLUMNS["ticket_id"]["nullable"] = False
-
-BILLABLE_DURATION_COLUMNS = table_columns(
-    ticket_id="bigint",
-    total_billable_duration="bigint",
-    total_billable_hours="double",
-)
-BILLABLE_DURATION_COLUMNS["ticket_id"]["nullable"] = False
-
-STATUS_SNAPSHOT_COLUMNS = table_columns(
-    ticket_id="bigint",
-    ticket_status="text",
-    ticket_priority="text",
-    observed_at="timestamp",
-    last_activity_date="timestamp",
-)
-STATUS_SNAPSHOT_COLUMNS["ticket_id"]["nullable"] = False
-STATUS_SNAPSHOT_COLUMNS["observed_at"]["nullable"] = False
+def as_utc(value: Any) -> datetime | None:
+    """A datetime or date string from state or the warehouse as aware UTC, else None."""
+    parsed = parse_timestamp(value)
+    return parsed if isinstance(parsed, datetime) else None

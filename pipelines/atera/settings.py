@@ -27,11 +27,6 @@ BULK_BILLABLE_DURATION_PATH = "/tickets/billableduration"
 """Published v3: POST a JSON array of up to 50 ticket ids."""
 BULK_BILLABLE_MAX_IDS = 50
 
-FLAVOR_SEED = "seed"
-FLAVOR_V3 = "v3"
-FLAVORS = (FLAVOR_SEED, FLAVOR_V3)
-"""API shapes: the seed contract, or Atera's published OpenAPI v3."""
-
 INCREMENTAL_ENDPOINTS = ("statusmodified", "lastmodified")
 AUTH_SCHEMES = ("x-api-key", "bearer")
 
@@ -56,10 +51,6 @@ BACKOFF_MAX_SECONDS = 60.0
 
 WATERMARK_OVERLAP_SECONDS = 600
 """The next run asks for changes since the last run's start minus this overlap."""
-
-CLOSED_STATUS = "Closed"
-TICKET_STATUSES = ("Open", "Pending", "Resolved", "Closed")
-TICKET_PRIORITIES = ("Low", "Medium", "High", "Critical")
 
 RECONCILE_EVERY_DAYS = 7
 """A run reconciles (lists every ticket id, one call per 50 tickets) once a week."""

@@ -27,7 +27,7 @@ SECTION = "models"
 
 def _get(key: str, expected_type: type | None = None) -> Any:
     try:
-        return dlt.config.get(f"{SECTION}.{key}", expected_type)
+        return dlt.config.get(f"{SECTION}.{key}", expected_type)  # type: ignore[arg-type]
     except Exception as exc:  # dlt raises its own coercion errors
         raise ModelSettingsError(f"cannot read [{SECTION}] {key}: {exc}") from exc
 

@@ -1,5 +1,8 @@
 """The raw tables as the staging models may read them: every column, always typed.
 
+The columns come from the one declaration of the raw schema,
+`pipelines.atera.schema`.
+
 dlt creates no table that never received rows, and no column that was
 always null; Atera's published API also names some fields differently from
 the ticket contract. So staging never reads `atera_raw` directly: for each raw
@@ -16,96 +19,19 @@ from collections.abc import Mapping
 
 import duckdb
 
+from pipelines.atera import schema
+
 RAW_SCHEMA = "atera_raw"
 CONTRACT_SCHEMA = "raw_contract"
 
-_DLT = {"_dlt_load_id": "varchar", "_dlt_id": "varchar"}
-DELETED_TICKETS = "deleted_tickets"
+DELETED_TICKETS = schema.DELETED_TICKETS.name
 
 RAW_CONTRACTS: Mapping[str, Mapping[str, str]] = {
-    "tickets": {
-        "ticket_id": "bigint",
-        "ticket_number": "varchar",
-        "ticket_title": "varchar",
-        "description": "varchar",
-        "first_comment": "varchar",
-        "ticket_priority": "varchar",
-        "ticket_status": "varchar",
-        "ticket_type": "varchar",
-        "ticket_impact": "varchar",
-        "ticket_source": "varchar",
-        "customer_id": "bigint",
-        "customer_name": "varchar",
-        "end_user_id": "bigint",
-        "end_user_email": "varchar",
-        "end_user_first_name": "varchar",
-        "end_user_last_name": "varchar",
-        "technician_contact_id": "bigint",
-        "technician_full_name": "varchar",
-        "technician_email": "varchar",
-        "ticket_created_date": "timestamptz",
-        "ticket_resolved_date": "timestamptz",
-        "first_response_date": "timestamptz",
-        "technician_first_comment_date": "timestamptz",
-        "last_activity_date": "timestamptz",
-        "last_end_user_comment_timestamp": "timestamptz",
-        "last_technician_comment_timestamp": "timestamptz",
-        "due_date": "timestamptz",
-        "first_response_due_date": "timestamptz",
-        "closed_ticket_due_date": "timestamptz",
-        **_DLT,
-    },
-    "comments": {
-        "comment_id": "bigint",
-        "comment_key": "varchar",
-        "ticket_id": "bigint",
-        "comment_text": "varchar",
-        "comment": "varchar",
-        "comment_html": "varchar",
-        "comment_date": "timestamptz",
-        "date": "timestamptz",
-        "creator_contact_id": "bigint",
-        "end_user_id": "bigint",
-        "technician_contact_id": "bigint",
-        "email": "varchar",
-        "first_name": "varchar",
-        "last_name": "varchar",
-        "is_internal": "boolean",
-        **_DLT,
-    },
-    "work_hours": {
-        "work_hour_id": "bigint",
-        "work_hours_id": "bigint",
-        "ticket_id": "bigint",
-        "technician_contact_id": "bigint",
-        "start_date": "timestamptz",
-        "end_date": "timestamptz",
-        "start_work_hour": "timestamptz",
-        "end_work_hour": "timestamptz",
-        "duration": "bigint",
-        "is_billable": "boolean",
-        "billiable": "boolean",
-        "on_customer_site": "boolean",
-        "rate_amount": "double",
-        "notes": "varchar",
-        **_DLT,
-    },
-    "billable_durations": {
-        "ticket_id": "bigint",
-        "total_billable_duration": "bigint",
-        "total_billable_hours": "double",
-        **_DLT,
-    },
-    "ticket_status_snapshots": {
-        "ticket_id": "bigint",
-        "ticket_status": "varchar",
-        "ticket_priority": "varchar",
-        "observed_at": "timestamptz",
-        "last_activity_date": "timestamptz",
-        **_DLT,
-    },
+    table.name: schema.sql_columns(table)
+    for table in schema.RAW_TABLES.values()
+    if table is not schema.DELETED_TICKETS
 }
-"""Raw table -> column -> DuckDB type: the seed's fields and the published API's variants."""
+"""Raw table -> column -> SQL type, from the raw schema (`pipelines.atera.schema`)."""
 
 
 def _quote(identifier: str) -> str:

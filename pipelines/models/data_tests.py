@@ -22,7 +22,8 @@ def check(con: duckdb.DuckDBPyConnection, test: DataTest) -> DataTestFailure | N
     path = f"sql/tests/{test.path.name}"
     wrapped = f"select * from (\n{test.sql}\n) as data_test"
     try:
-        (row_count,) = con.execute(f"select count(*) from (\n{wrapped}\n) as counted").fetchone()
+        counted = con.execute(f"select count(*) from (\n{wrapped}\n) as counted").fetchone()
+        row_count = counted[0] if counted else 0
         if row_count == 0:
             return None
         cursor = con.execute(f"{wrapped}\nlimit {SAMPLE_ROWS}")

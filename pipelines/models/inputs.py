@@ -31,7 +31,7 @@ def _data_date_range(
     con: duckdb.DuckDBPyConnection, as_of: datetime, zone: str
 ) -> tuple[date, date]:
     # Cover every instant an SLA clock can start or stop at; local dates in `zone`.
-    low, high = con.execute(
+    bounds = con.execute(
         f"""
         with instants as (
             select ticket_created_date as instant_at from {CONTRACT_SCHEMA}.tickets
@@ -51,6 +51,8 @@ def _data_date_range(
         """,
         [as_of, zone, zone],
     ).fetchone()
+    assert bounds is not None  # an aggregate always returns one row
+    low, high = bounds
     latest = as_of.date() + timedelta(days=CALENDAR_MARGIN_DAYS + 366 * CALENDAR_MAX_YEARS_AHEAD)
     first_day = max(low - timedelta(days=1), CALENDAR_EARLIEST)
     last_day = min(high + timedelta(days=CALENDAR_MARGIN_DAYS), latest)

@@ -1,6 +1,7 @@
 -- One row per ticket comment. The contract's CommentID / CommentDate / CommentText /
 -- CreatorContactID and the published API's Date / Comment / EndUserID /
--- TechnicianContactID (no id: the sync's comment_key) are unified here. Author ids
+-- TechnicianContactID are unified here. comment_key is set by the loader: the
+-- CommentID, or a hash for the published API's id-less comments. Author ids
 -- of 0 mean "none" in the published API and become null. A missing IsInternal
 -- counts as public.
 with
@@ -14,11 +15,7 @@ source as (
 final as (
 
     select
-        coalesce(
-            cast(comment_id as varchar),
-            comment_key,
-            _dlt_id
-        ) as comment_key,
+        comment_key,
         cast(comment_id as bigint) as comment_id,
         cast(ticket_id as bigint) as ticket_id,
         cast(coalesce(comment_date, date) as timestamptz) as commented_at,

@@ -1,7 +1,8 @@
--- One row per work-hour record. The contract's WorkHourID / StartDate / EndDate /
--- Duration / IsBillable and the published API's WorkHoursID / StartWorkHour /
--- EndWorkHour / Billiable [sic] are unified; without Duration the seconds are
--- computed from start and end.
+-- One row per work-hour record. The contract's StartDate / EndDate / Duration /
+-- IsBillable and the published API's StartWorkHour / EndWorkHour / Billiable [sic]
+-- are unified; without Duration the seconds are computed from start and end. The
+-- key work_hour_id is set by the loader in both shapes (from the published API's
+-- WorkHoursID).
 with
 
 source as (
@@ -13,7 +14,7 @@ source as (
 renamed as (
 
     select
-        cast(coalesce(work_hour_id, work_hours_id) as bigint) as work_hour_id,
+        cast(work_hour_id as bigint) as work_hour_id,
         cast(ticket_id as bigint) as ticket_id,
         cast(technician_contact_id as bigint) as technician_contact_id,
         cast(coalesce(start_date, start_work_hour) as timestamptz) as started_at,

@@ -14,7 +14,7 @@ from typing import Any
 
 import vcr
 
-from pipelines.atera.client import AteraClient
+from pipelines.atera.client import AteraClient, Page
 
 CASSETTES = Path(__file__).resolve().parent.parent / "cassettes"
 RECORDING_KEY = "recording-key-8d2f61"
@@ -38,9 +38,9 @@ def list_all_tickets(client: AteraClient) -> list[list[dict]]:
     return list(client.iter_tickets())
 
 
-def modified_tickets(client: AteraClient) -> list[list[dict]]:
+def modified_tickets(client: AteraClient) -> list[Page]:
     """Pages of statusmodified after a fixed instant."""
-    return list(client.iter_modified_tickets(MODIFIED_AFTER))
+    return list(client.iter_modified_ticket_pages(MODIFIED_AFTER))
 
 
 def ticket_children(client: AteraClient) -> dict[str, Any]:

@@ -71,10 +71,12 @@ def test_statusmodified_sends_modified_after_in_utc(replay, client):
     request = cassette.requests[0]
     assert request.path == "/api/v3/tickets/statusmodified"
     assert ("modifiedAfter", "2026-11-20T08:30:00Z") in request.query
-    assert [t["TicketID"] for t in pages[0]] == [10003, 10075]
-    # the server's clock is remembered from the first response for the watermark
-    assert client.first_server_time is not None
-    assert client.first_server_time.isoformat() == "2026-11-20T12:00:00+00:00"
+    assert [t["TicketID"] for t in pages[0].items] == [10003, 10075]
+    # each page carries the server's clock (the plan takes the watermark from it)
+    # and its envelope (the plan tells the API's shape from it)
+    assert pages[0].server_time is not None
+    assert pages[0].server_time.isoformat() == "2026-11-20T12:00:00+00:00"
+    assert "totalItems" in pages[0].envelope
 
 
 def test_child_endpoints_answer_items_alone(replay, client):

@@ -237,8 +237,10 @@ def test_the_published_envelope_is_detected_and_followed_by_next_link():
         )
 
     with client_for(handler) as client:
-        assert [p[0]["TicketID"] for p in client.iter_tickets()] == [1, 2]
-        assert client.detected_flavor == "v3"
+        pages = list(client.iter_ticket_pages())
+        assert [p.items[0]["TicketID"] for p in pages] == [1, 2]
+        assert [p.last for p in pages] == [False, True]
+        assert "totalItemCount" in pages[0].envelope
 
 
 def test_bulk_billable_duration_posts_the_ids():

@@ -38,6 +38,7 @@ SEED_COLUMNS: Mapping[str, Mapping[str, str]] = {
         "ticket_source": "varchar",
     },
     "comments": {
+        "comment_key": "varchar",
         "comment_id": "bigint",
         "ticket_id": "bigint",
         "comment_text": "varchar",
@@ -105,6 +106,7 @@ PUBLISHED_COLUMNS: Mapping[str, Mapping[str, str]] = {
         "is_internal": "boolean",
     },
     "work_hours": {
+        "work_hour_id": "bigint",
         "work_hours_id": "bigint",
         "ticket_id": "bigint",
         "technician_contact_id": "bigint",
@@ -149,6 +151,9 @@ class RawDatabase:
         for row in rows:
             self._dlt_ids += 1
             values = {**row, "_dlt_load_id": "1700000000.0", "_dlt_id": f"id{self._dlt_ids}"}
+            if name == "comments" and row.get("comment_id") is not None:
+                # the loader keys the contract's comments by their CommentID
+                values.setdefault("comment_key", str(row["comment_id"]))
             self.con.execute(
                 f"insert into atera_raw.{name} values ({placeholders})",
                 [values.get(column) for column in columns],

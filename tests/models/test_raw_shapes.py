@@ -95,10 +95,10 @@ def test_published_api_field_names(tmp_path: Path) -> None:
     db.table(
         "work_hours",
         [
-            {"work_hours_id": 1, "ticket_id": 2, "technician_contact_id": 9,
+            {"work_hour_id": 1, "work_hours_id": 1, "ticket_id": 2, "technician_contact_id": 9,
              "start_work_hour": ts("2024-01-01 11:00"), "end_work_hour": ts("2024-01-01 12:30"),
              "billiable": True},
-            {"work_hours_id": 2, "ticket_id": 2, "technician_contact_id": 9,
+            {"work_hour_id": 2, "work_hours_id": 2, "ticket_id": 2, "technician_contact_id": 9,
              "start_work_hour": ts("2024-01-01 13:00"), "end_work_hour": ts("2024-01-01 13:30"),
              "billiable": False},
         ],

@@ -1,0 +1,97 @@
+"""The dlt resources of the Atera source, one per raw table.
+
+* `tickets`: the tickets the plan lists (every ticket on a full sync, the
+  changed ones later), merged on `ticket_id`.
+* `ticket_status_snapshots`: each listed ticket's status as this sync saw it,
+  merged on (`ticket_id`, `observed_at`), so status history can be derived.
+* `child_ticket_ids` (not loaded): the tickets whose children to fetch, in
+  batches; it feeds the three transformers below.
+* `comments`, `work_hours`: a ticket's records replace its earlier ones whole
+  (merge key `ticket_id`), so edited and deleted records are right too.
+* `billable_durations`: one row per ticket.
+
+The API shape (`pipelines.atera.shapes`) decides which endpoints serve the
+children; the columns come from the raw schema (`pipelines.atera.schema`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import dlt
+
+from pipelines.atera.extraction import BATCH_ROWS, Extraction, Rows
+from pipelines.atera.records import in_batches, normalize_record
+from pipelines.atera.schema import (
+    BILLABLE_DURATIONS,
+    COMMENTS,
+    TICKET_STATUS_SNAPSHOTS,
+    TICKETS,
+    WORK_HOURS,
+    RawTable,
+    dlt_columns,
+)
+
+CHILD_BATCH_TICKETS = 400
+"""Tickets per batch handed to the child transformers (eight bulk calls of 50)."""
+
+SNAPSHOT_FIELDS = ("TicketID", "TicketStatus", "TicketPriority", "LastActivityDate")
+
+
+def _merge_hints(table: RawTable) -> dict:
+    hints: dict = {
+        "name": table.name,
+        "primary_key": list(table.primary_key),
+        "write_disposition": "merge",
+        "columns": dlt_columns(table),
+    }
+    if table.merge_key:
+        hints["merge_key"] = table.merge_key
+    return hints
+
+
+@dlt.resource(**_merge_hints(TICKETS))
+def tickets(run: Extraction) -> Iterator[Rows]:
+    """The listed tickets, dates in UTC."""
+    yield from in_batches(run.rows(None, run.tickets()), BATCH_ROWS)
+
+
+@dlt.resource(**_merge_hints(TICKET_STATUS_SNAPSHOTS))
+def ticket_status_snapshots(run: Extraction) -> Iterator[Rows]:
+    """Each listed ticket's status and priority, observed at the server's time."""
+    listed = run.tickets()
+    observed_at = run.plan.report.server_time
+    if observed_at is None:  # no clock to stamp the snapshot with
+        return
+    records = [{key: ticket.get(key) for key in SNAPSHOT_FIELDS} for ticket in listed]
+    yield [
+        normalize_record(record, run.naive_zone, problems=run.problems, observed_at=observed_at)
+        for record in records
+    ]
+
+
+@dlt.resource(name="child_ticket_ids", selected=False)
+def child_ticket_ids(run: Extraction) -> Iterator[list[int]]:
+    """Batches of the ticket ids whose comments, work hours and billable duration to fetch."""
+    run.tickets()
+    targets = run.plan.child_targets()
+    for start in range(0, len(targets), CHILD_BATCH_TICKETS):
+        yield targets[start : start + CHILD_BATCH_TICKETS]
+
+
+@dlt.transformer(**_merge_hints(COMMENTS))
+def comments(ticket_ids: list[int], run: Extraction) -> Iterator[Rows]:
+    """The comments of a batch of tickets, keyed by `comment_key`."""
+    yield from run.shape().comments(run, ticket_ids)
+
+
+@dlt.transformer(**_merge_hints(WORK_HOURS))
+def work_hours(ticket_ids: list[int], run: Extraction) -> Iterator[Rows]:
+    """The work-hour records of a batch of tickets, keyed by `work_hour_id`."""
+    yield from run.shape().work_hours(run, ticket_ids)
+
+
+@dlt.transformer(**_merge_hints(BILLABLE_DURATIONS))
+def billable_durations(ticket_ids: list[int], run: Extraction) -> Iterator[Rows]:
+    """The billable duration of each ticket of a batch."""
+    yield from run.shape().billable_durations(run, ticket_ids)
