@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install run test lint sandbox bench cassettes clean
+.PHONY: help install run test lint sandbox bench cassettes docs clean
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-10s %s\n", $$1, $$2}'
@@ -35,9 +35,14 @@ sandbox: $(STAMP) ## Serve the Atera sandbox on http://127.0.0.1:8765
 bench: $(STAMP) ## Print load and sync throughput figures
 	$(BIN)/python benchmarks/bench_load.py
 	$(BIN)/python benchmarks/bench_sync.py
+	$(BIN)/python benchmarks/bench_models.py
+	$(BIN)/python benchmarks/bench_models.py --business-hours
+
+docs: $(STAMP) ## Write the dbt docs site (models, columns, tests, lineage) to site/dbt-docs/
+	$(BIN)/atera-sync docs --out site/dbt-docs
 
 cassettes: $(STAMP) ## Re-record the vcrpy cassettes against the sandbox
 	$(BIN)/python -m tests.record_cassettes
 
 clean: ## Remove the virtualenv and local data
-	rm -rf $(VENV) data .pytest_cache
+	rm -rf $(VENV) data site .pytest_cache sql/target sql/logs

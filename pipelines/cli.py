@@ -1,8 +1,8 @@
 """`atera-sync`: the command line.
 
 Commands: `run` (sync, then build the SQL models), `models` (build the SQL
-models only), `reconcile` (sync, then find deleted tickets), `sandbox` (serve
-the built-in Atera sandbox).
+models only), `reconcile` (sync, then find deleted tickets), `docs` (the dbt
+docs site), `sandbox` (serve the built-in Atera sandbox).
 
 Exit codes: 0 success, 1 the sync or a data test failed, 2 a setting is
 missing or wrong, 3 another run is already writing the same DuckDB file.
@@ -39,6 +39,7 @@ from pipelines.sync import (
     DEFAULT_DUCKDB_PATH,
     SyncAlreadyRunning,
     SyncError,
+    docs_for_warehouse,
     refresh_after_load,
     run_sync,
 )
@@ -191,6 +192,34 @@ def models(duckdb_path: Path, as_of: str | None) -> None:
 def reconcile(duckdb_path: Path, base_url: str | None) -> None:
     """Sync, then list every ticket id and mark the tickets Atera no longer has as deleted."""
     _sync_and_report(duckdb_path, base_url, False, None, skip_models=False, reconcile=True)
+
+
+@main.command()
+@duckdb_option
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("site/dbt-docs"),
+    show_default=True,
+    help="Folder for the docs page (index.html).",
+)
+def docs(duckdb_path: Path, out_dir: Path) -> None:
+    """Write the dbt docs site (models, columns, tests, lineage) as one HTML page.
+
+    Uses the warehouse's catalog when it exists, else builds the models on an empty one.
+    """
+    from pipelines.models.docs import generate_docs
+
+    try:
+        page = docs_for_warehouse(duckdb_path, lambda work: generate_docs(work, out_dir))
+    except SyncAlreadyRunning as exc:
+        _fail(3, str(exc))
+    except FileNotFoundError:
+        page = generate_docs(None, out_dir)
+    except ModelsError as exc:
+        _fail(1, f"dbt docs failed: {exc}")
+    console.print(f"dbt docs: {page}", soft_wrap=True)
 
 
 # the sandbox keeps its one command line with itself, so that `atera-sync sandbox`

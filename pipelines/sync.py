@@ -43,7 +43,7 @@ from pipelines.atera.errors import AteraError, ConfigurationError
 from pipelines.atera.plan import ProgressCallback, SyncPlan, SyncReport
 from pipelines.atera.reconcile import ReconcileReport, atera_reconcile_source
 from pipelines.atera.records import as_utc
-from pipelines.raw_columns import add_missing_columns
+from pipelines.raw_tables import complete_raw_tables
 from pipelines.warehouse import Warehouse, history_row, new_run_id
 
 logger = logging.getLogger("atera_sync.sync")
@@ -223,7 +223,8 @@ class _Run:
                 pipeline = self._load_chunks(client, zone)
                 if self._reconcile_due(pipeline):
                     self._reconcile(pipeline, client, zone)
-            add_missing_columns(pipeline)
+            with pipeline.sql_client() as sql:
+                complete_raw_tables(sql.execute_sql, pipeline.dataset_name)
         except Exception as exc:
             self._fail(_explain(exc), exc)
         if self.after_load is not None:
@@ -426,6 +427,21 @@ def refresh_after_load(duckdb_path: Path, step: AfterLoad) -> None:
         warehouse.prepare()
         step(warehouse.work)
         warehouse.publish()
+
+
+def docs_for_warehouse(duckdb_path: Path, write: Callable[[Path], Path]) -> Path:
+    """Call `write(working copy)` under the run lock (the docs read the built models).
+
+    Raises:
+        SyncAlreadyRunning: a run holds the lock.
+        FileNotFoundError: there is no warehouse at `duckdb_path` yet.
+    """
+    warehouse = Warehouse.at(duckdb_path)
+    if not warehouse.published.exists() and not warehouse.work.exists():
+        raise FileNotFoundError(f"{duckdb_path} does not exist")
+    with _run_lock(warehouse):
+        warehouse.prepare()
+        return write(warehouse.work)
 
 
 def _discard_local_progress(pipeline: dlt.Pipeline) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -42,3 +43,19 @@ def config_for(server: AteraSandbox, **overrides: object) -> AteraConfiguration:
 def config(sandbox: AteraSandbox) -> AteraConfiguration:
     """Settings pointing at the `sandbox` fixture."""
     return config_for(sandbox)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_dbt_work_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One dbt work folder for the whole session, so dbt parses the project once.
+
+    (A warehouse keeps its own folder beside it; the tests build many small ones.)
+    """
+    folder = tmp_path_factory.mktemp("dbt-work")
+    saved = os.environ.get("ATERA_DBT_WORK_DIR")
+    os.environ["ATERA_DBT_WORK_DIR"] = str(folder)
+    yield folder
+    if saved is None:
+        os.environ.pop("ATERA_DBT_WORK_DIR", None)
+    else:
+        os.environ["ATERA_DBT_WORK_DIR"] = saved

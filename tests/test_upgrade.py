@@ -1,7 +1,8 @@
 """A warehouse written by atera-sync 0.1 is upgraded in place by a current sync.
 
-The fixtures are the raw data, run history and dlt state of two 0.1
-warehouses, one per API shape (see tests/fixtures/README.md): their state
+The fixtures are two whole warehouses that the release v0.1.0 built, one per
+API shape (see tests/fixtures/README.md), with the relations of its own model
+engine, which the dbt project replaces: their state
 names the API shape with 0.1's `api_flavor = "seed"` or `"v3"`, and the
 contract-shaped one lacks the columns that the raw schema now declares.
 Status snapshots are history that Atera cannot give again, so the upgrade
@@ -52,6 +53,11 @@ def columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
         "where table_schema = 'atera_raw' and table_name = ?",
         [table],
     ).fetchall()
+    return {name for (name,) in rows}
+
+
+def schemas(con: duckdb.DuckDBPyConnection) -> set[str]:
+    rows = con.execute("select schema_name from duckdb_schemas()").fetchall()
     return {name for (name,) in rows}
 
 
@@ -149,6 +155,13 @@ def test_a_current_sync_upgrades_a_0_1_warehouse_in_place(old_warehouse: Path, s
         runs = {r for (r,) in con.execute("select run_id from atera_meta.sync_runs").fetchall()}
         assert {r for (r,) in old_runs} < runs
         assert con.execute("select count(*) from atera_raw.tickets").fetchone() == old_tickets
-        # and the marts build on the upgraded warehouse
+        # the marts build on the upgraded warehouse, and 0.1's engine's own relations go
+        assert "raw_contract" in schemas(con)
         models = run_models(con, as_of=FIXTURE_NOW)
         assert models.tests_passed > 0
+        assert "raw_contract" not in schemas(con)
+        assert "analytics.fct_ticket_first_response_sla" in models.models
+        tickets = con.execute(
+            "select count(*) from analytics.fct_ticket_first_response_sla"
+        ).fetchone()
+        assert tickets == old_tickets

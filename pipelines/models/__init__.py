@@ -1,4 +1,4 @@
-"""SQL models over the synced Atera data: staging, intermediate, analytics marts.
+"""SQL models over the synced Atera data: a dbt project (`sql/`) run in this process.
 
 Public API::
 
@@ -10,9 +10,9 @@ Public API::
     result.models, result.tests_passed, result.duration_s, result.compliance_by_priority
 
 Modules: `settings` (what can be configured), `config` (reading `[models]`),
-`business_calendar` (open intervals in UTC), `contracts` (typed views over
-`atera_raw`), `inputs` (the run's parameters as tables), `project` (finding and
-ordering the SQL files), `data_tests`, `runner`, `errors`.
+`business_calendar` (open intervals in UTC, passed to dbt as a var),
+`dbt_build` (dbt with a generated profile), `warehouse_schemas` (publishing
+the marts, removing stale relations), `runner`, `errors`.
 """
 
 from __future__ import annotations
@@ -21,9 +21,7 @@ from pipelines.models.config import load_model_settings
 from pipelines.models.errors import (
     DataTestFailed,
     ModelBuildError,
-    ModelCycleError,
     ModelProjectError,
-    ModelReferenceError,
     ModelsError,
     ModelSettingsError,
 )
@@ -34,9 +32,7 @@ __all__ = [
     "BusinessHours",
     "DataTestFailed",
     "ModelBuildError",
-    "ModelCycleError",
     "ModelProjectError",
-    "ModelReferenceError",
     "ModelSettings",
     "ModelSettingsError",
     "ModelsError",

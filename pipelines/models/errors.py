@@ -4,21 +4,18 @@ The tree::
 
     ModelsError                 base class: anything that stopped `run_models`
     ├── ModelSettingsError      a `[models]` setting is missing or invalid (nothing was built)
-    ├── ModelProjectError       the `sql/` folder is inconsistent (nothing was built)
-    │   ├── ModelReferenceError a model reads a model that does not exist
-    │   └── ModelCycleError     models read each other in a circle
-    ├── ModelBuildError         DuckDB rejected a model, a data test or the raw
-    │                           contract; the whole run was rolled back
-    └── DataTestFailed          a data test returned rows; the whole run was rolled back
+    ├── ModelProjectError       dbt could not read the project under `sql/` (nothing was built)
+    ├── ModelBuildError         the warehouse rejected a model; the marts were not replaced
+    └── DataTestFailed          a data test failed; the marts were not replaced
 
-Every run is one transaction: when any of these is raised after building
-started, the database is left exactly as it was before the run.
+The marts in `analytics` are replaced only when every model built and every
+test passed: when any of these is raised, `analytics` is as it was before.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -31,43 +28,34 @@ class ModelSettingsError(ModelsError, ValueError):
 
 
 class ModelProjectError(ModelsError):
-    """The SQL files cannot be ordered into a build; fix the files under `sql/`."""
-
-
-class ModelReferenceError(ModelProjectError):
-    """A model reads a relation of a model schema that no SQL file defines."""
-
-
-class ModelCycleError(ModelProjectError):
-    """Models depend on each other in a cycle, so no build order exists."""
-
-    def __init__(self, cycle: Sequence[str]) -> None:
-        super().__init__("models depend on each other in a cycle: " + " -> ".join(cycle))
-        self.cycle = list(cycle)
+    """dbt could not parse or compile the project under `sql/`; the message says where."""
 
 
 class ModelBuildError(ModelsError):
-    """DuckDB rejected a model, a data test or the raw contract; the message names it."""
+    """The warehouse rejected a model; the message names it and gives the database's error."""
 
-    def __init__(self, relation: str, path: str, cause: Exception, action: str = "build") -> None:
-        super().__init__(f"could not {action} {relation} from {path}: {cause}")
+    def __init__(self, relation: str, path: str, cause: object, action: str = "build") -> None:
+        super().__init__(
+            f"could not {action} {relation} from {path}: {cause}\n"
+            "Nothing was published: the analytics schema is unchanged."
+        )
         self.relation = relation
         self.path = path
 
 
 @dataclass(frozen=True)
 class DataTestFailure:
-    """One failing data test: its name, how many rows it returned and the first few."""
+    """One failing data test: its name, file, dbt's message and the first offending rows."""
 
     name: str
     path: str
-    row_count: int
-    columns: list[str]
-    sample_rows: list[tuple[Any, ...]]
+    message: str
+    columns: list[str] = field(default_factory=list)
+    sample_rows: list[tuple[Any, ...]] = field(default_factory=list)
 
     def describe(self) -> str:
-        """Return a few lines naming the test and showing the offending rows."""
-        lines = [f"data test {self.name} ({self.path}) returned {self.row_count} row(s), e.g.:"]
+        """A few lines naming the test and showing the offending rows."""
+        lines = [f"data test {self.name} ({self.path}): {self.message}, e.g.:"]
         for row in self.sample_rows:
             pairs = ", ".join(
                 f"{col}={value!r}" for col, value in zip(self.columns, row, strict=False)
@@ -77,7 +65,7 @@ class DataTestFailure:
 
 
 class DataTestFailed(ModelsError):
-    """One or more data tests returned rows; nothing of the run was committed."""
+    """One or more data tests failed; the marts in `analytics` were not replaced."""
 
     def __init__(self, failures: Sequence[DataTestFailure]) -> None:
         names = ", ".join(failure.name for failure in failures)
@@ -90,5 +78,5 @@ class DataTestFailed(ModelsError):
 
     @property
     def test_names(self) -> list[str]:
-        """Names of the failing tests (file names without `.sql`)."""
+        """Names of the failing tests."""
         return [failure.name for failure in self.failures]

@@ -1,11 +1,19 @@
-"""Build the SQL models in one transaction and run the data tests.
+"""Build the SQL models with dbt, and replace the marts only when everything passed.
 
-A run: create the `raw_contract` views over `atera_raw`, the `model_inputs`
-tables (as_of, targets, business calendar), then every model in dependency
-order (`create or replace view|table <schema>.<name> as <file>`), then the
-data tests. Everything happens in one DuckDB transaction that is committed
-only when every test passes, so readers see either the previous build or the
-new one, never a half-built or failing one. Running twice gives the same result.
+A run:
+
+1. gives `atera_raw` every declared table and column (empty, typed), so the
+   models never meet a missing one;
+2. turns the settings into dbt vars (as_of, targets, the business calendar);
+3. runs `dbt build`: seeds, staging and intermediate in place, the marts into
+   a build schema (`analytics__build`), every data test on them;
+4. only if every model built and every test passed, replaces the marts in
+   `analytics` with the new ones in one transaction, column comments included,
+   and removes relations that the project no longer has (a warehouse built by
+   an older version is upgraded in place).
+
+So dashboards read either the previous build or the new one, never a
+half-built or failing one. Running twice gives the same result.
 """
 
 from __future__ import annotations
@@ -13,23 +21,42 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
 
+from pipelines.atera.schema import RAW_TABLES
+from pipelines.models.business_calendar import open_intervals
 from pipelines.models.config import load_model_settings
-from pipelines.models.contracts import create_contract_views
-from pipelines.models.data_tests import run_data_tests
-from pipelines.models.errors import ModelBuildError
-from pipelines.models.inputs import create_inputs
-from pipelines.models.project import MODEL_SCHEMAS, Model, load_project
+from pipelines.models.dbt_build import DbtOutcome, NodeFailure, run_dbt_build
+from pipelines.models.errors import DataTestFailed, DataTestFailure, ModelBuildError
 from pipelines.models.settings import ModelSettings
+from pipelines.models.warehouse_schemas import (
+    BUILD_SUFFIX,
+    MARTS_SCHEMA,
+    drop_build_schema,
+    drop_legacy_relations,
+    publish_marts,
+    remove_stale_relations,
+)
+from pipelines.raw_tables import complete_raw_tables
 
 logger = logging.getLogger("atera_sync.models")
 
-COMPLIANCE_RELATION = "analytics.sla_first_response_by_priority"
+COMPLIANCE_RELATION = f"{MARTS_SCHEMA}.sla_first_response_by_priority"
+
+SAMPLE_ROWS = 5
+"""Offending rows shown per failing data test."""
+
+CALENDAR_MARGIN_DAYS = 400
+"""Calendar days kept past the latest timestamp, so due times of open tickets exist."""
+
+CALENDAR_EARLIEST = date(1970, 1, 1)
+CALENDAR_MAX_YEARS_AHEAD = 5
+"""Bounds for the business calendar, so a bogus date (year 1 or 9999) cannot blow it up."""
 
 
 @dataclass
@@ -37,12 +64,14 @@ class ModelsResult:
     """What one `run_models` call built.
 
     Attributes:
-        models: relations built, in build order (`schema.name`).
-        tests_passed: data tests that returned zero rows (all of them).
+        models: relations built (`schema.name`), in build order, marts under `analytics`.
+        tests_passed: data tests that passed (all of them).
         duration_s: wall-clock seconds of the run.
         as_of: the instant the SLA clock of unanswered tickets was read at (UTC).
         compliance_by_priority: `analytics.sla_first_response_by_priority`, in report order.
-        raw_tables: raw table -> whether it existed in `atera_raw`.
+        raw_tables: raw table -> whether it existed (False: created empty for the models).
+        added_raw_columns: `table.column` of raw columns created empty for the models.
+        dbt_seconds: seconds spent in `dbt build` (start-up, parsing and SQL).
     """
 
     models: list[str]
@@ -51,6 +80,8 @@ class ModelsResult:
     as_of: datetime
     compliance_by_priority: pd.DataFrame = field(repr=False)
     raw_tables: dict[str, bool] = field(default_factory=dict)
+    added_raw_columns: list[str] = field(default_factory=list)
+    dbt_seconds: float = 0.0
 
 
 def normalize_as_of(as_of: datetime | None) -> datetime:
@@ -62,50 +93,17 @@ def normalize_as_of(as_of: datetime | None) -> datetime:
     return as_of.astimezone(UTC)
 
 
-def _existing_kind(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> str | None:
-    row = con.execute(
-        """
-        select table_type
-        from information_schema.tables
-        where table_catalog = current_database() and table_schema = ? and table_name = ?
-        """,
-        [schema, name],
-    ).fetchone()
-    if row is None:
-        return None
-    return "view" if row[0] == "VIEW" else "table"
-
-
-def build_model(con: duckdb.DuckDBPyConnection, model: Model) -> None:
-    """Create or replace one model's relation.
-
-    Raises:
-        ModelBuildError: DuckDB rejected the statement; the message names the file.
-    """
-    try:
-        existing = _existing_kind(con, model.schema, model.name)
-        if existing is not None and existing != model.materialization:
-            con.execute(f"drop {existing} {model.relation}")
-        con.execute(f"create or replace {model.materialization} {model.relation} as\n{model.sql}")
-    except duckdb.Error as exc:
-        raise ModelBuildError(model.relation, _display_path(model.path), exc) from exc
-
-
-def _display_path(path: Path) -> str:
-    return f"sql/{path.parent.name}/{path.name}"
-
-
 def run_models(
     con: duckdb.DuckDBPyConnection,
     *,
     as_of: datetime | None = None,
     settings: ModelSettings | None = None,
 ) -> ModelsResult:
-    """Build staging, intermediate and analytics, then run the data tests.
+    """Build staging, intermediate and the marts with dbt, and run the data tests.
 
     Args:
-        con: an open DuckDB connection with no transaction in progress; the raw
-            data is read from its `atera_raw` schema (which may lack tables).
+        con: an open connection to a DuckDB file, no transaction in progress; the
+            raw data is read from its `atera_raw` schema (which may lack tables).
         as_of: the instant unanswered tickets are judged at (default: now);
             pass the same value again to reproduce a report. Naive means UTC.
         settings: targets, business hours and options (default: `load_model_settings()`).
@@ -114,53 +112,139 @@ def run_models(
         What was built, and the compliance by priority as a DataFrame.
 
     Raises:
-        DataTestFailed: a data test returned rows; nothing was committed.
-        ModelBuildError: a model failed to build; nothing was committed.
-        ModelProjectError: the SQL files reference something missing or form a cycle.
+        DataTestFailed: a data test failed; `analytics` is unchanged.
+        ModelBuildError: a model failed to build; `analytics` is unchanged.
+        ModelProjectError: dbt could not read the project.
         ModelSettingsError: the `[models]` configuration is invalid.
     """
     if settings is None:
         settings = load_model_settings()
     as_of = normalize_as_of(as_of)
-    project = load_project()
     started = time.perf_counter()
-
-    con.begin()
-    try:
-        try:
-            raw_tables = create_contract_views(con)
-            calendar_intervals = create_inputs(con, settings, as_of)
-        except duckdb.Error as exc:
-            # e.g. a raw column whose type cannot be unified with the contract's
-            raise ModelBuildError("raw_contract and model_inputs", "atera_raw", exc) from exc
-        for schema in MODEL_SCHEMAS:
-            con.execute(f"create schema if not exists {schema}")
-        for model in project.models:
-            build_model(con, model)
-        tests_passed = run_data_tests(con, project.tests)
-        con.commit()
-    except BaseException:
-        try:
-            con.rollback()
-        except duckdb.Error:  # the transaction is already gone; keep the original error
-            logger.warning("rollback after a failed models run failed", exc_info=True)
-        raise
-
+    path = _database_path(con)
+    added = complete_raw_tables(lambda sql: con.execute(sql).fetchall())
+    drop_legacy_relations(con)
+    drop_build_schema(con)
+    variables = model_vars(con, settings, as_of)
+    outcome = run_dbt_build(path, variables, {"ATERA_AS_OF": as_of.isoformat()})
+    if outcome.failures:
+        error = _failure(con, outcome)
+        drop_build_schema(con)
+        raise error
+    publish_marts(con)
+    built = [_published_name(relation) for relation in outcome.relations]
+    remove_stale_relations(con, set(built))
     compliance = con.execute(f"select * from {COMPLIANCE_RELATION} order by priority_rank").df()
     duration = time.perf_counter() - started
     logger.debug(
-        "built %d models and passed %d data tests in %.2fs (as of %s, %d calendar intervals)",
-        len(project.models),
-        tests_passed,
+        "built %d relations and passed %d data tests in %.2fs (dbt %.2fs, as of %s)",
+        len(built),
+        outcome.tests_passed,
         duration,
+        outcome.seconds,
         as_of.isoformat(),
-        calendar_intervals,
     )
     return ModelsResult(
-        models=[model.relation for model in project.models],
-        tests_passed=tests_passed,
+        models=built,
+        tests_passed=outcome.tests_passed,
         duration_s=duration,
         as_of=as_of,
         compliance_by_priority=compliance,
-        raw_tables=raw_tables,
+        raw_tables={table: table not in added for table in RAW_TABLES},
+        added_raw_columns=[name for name in added if "." in name],
+        dbt_seconds=outcome.seconds,
     )
+
+
+def model_vars(
+    con: duckdb.DuckDBPyConnection, settings: ModelSettings, as_of: datetime
+) -> dict[str, Any]:
+    """The dbt vars of one run (see `sql/dbt_project.yml`); `as_of` goes by `ATERA_AS_OF`."""
+    calendar = None
+    if settings.business_hours is not None:
+        first_day, last_day = _data_date_range(con, as_of, settings.time_zone)
+        intervals = open_intervals(settings.business_hours, settings.time_zone, first_day, last_day)
+        calendar = [[start.isoformat(), end.isoformat()] for start, end in intervals]
+    return {
+        "pause_sla_when_pending": settings.pause_sla_when_pending,
+        "time_zone": settings.time_zone,
+        "business_hours_enabled": settings.business_hours is not None,
+        "business_calendar": calendar,
+        "sla_targets": [
+            {"ticket_priority": name, "target_minutes": minutes, "priority_rank": rank}
+            for name, minutes, rank in settings.ranked_targets()
+        ],
+        "marts_schema_suffix": BUILD_SUFFIX,
+    }
+
+
+def _data_date_range(
+    con: duckdb.DuckDBPyConnection, as_of: datetime, zone: str
+) -> tuple[date, date]:
+    # every instant an SLA clock can start or stop at, as local dates in `zone`
+    bounds = con.execute(
+        """
+        with instants as (
+            select ticket_created_date as instant_at from atera_raw.tickets
+            union all
+            select greatest(
+                ticket_resolved_date, first_response_date, technician_first_comment_date
+            ) from atera_raw.tickets
+            union all
+            select coalesce(comment_date, "date") from atera_raw.comments
+            union all
+            select ?::timestamptz
+        )
+        select
+            cast(min(timezone(?, instant_at)) as date),
+            cast(max(timezone(?, instant_at)) as date)
+        from instants
+        """,
+        [as_of, zone, zone],
+    ).fetchone()
+    assert bounds is not None  # an aggregate always returns one row
+    low, high = bounds
+    latest = as_of.date() + timedelta(days=CALENDAR_MARGIN_DAYS + 366 * CALENDAR_MAX_YEARS_AHEAD)
+    first_day = max(low - timedelta(days=1), CALENDAR_EARLIEST)
+    last_day = min(high + timedelta(days=CALENDAR_MARGIN_DAYS), latest)
+    return first_day, max(first_day, last_day)
+
+
+def _database_path(con: duckdb.DuckDBPyConnection) -> Path:
+    row = con.execute(
+        "select path from duckdb_databases() where database_name = current_database()"
+    ).fetchone()
+    if row is None or not row[0]:
+        raise ModelBuildError("the models", "sql/", "dbt needs a DuckDB file, not :memory:")
+    return Path(row[0]).resolve()
+
+
+def _published_name(relation: str) -> str:
+    schema, _, name = relation.partition(".")
+    if schema == MARTS_SCHEMA + BUILD_SUFFIX:
+        schema = MARTS_SCHEMA
+    return f"{schema}.{name}"
+
+
+def _failure(con: duckdb.DuckDBPyConnection, outcome: DbtOutcome) -> Exception:
+    tests = [f for f in outcome.failures if f.kind == "test"]
+    if tests and len(tests) == len(outcome.failures):
+        return DataTestFailed([_sampled(con, f) for f in tests])
+    first = next(f for f in outcome.failures if f.kind != "test")
+    return ModelBuildError(first.relation or first.name, first.path, first.message)
+
+
+def _sampled(con: duckdb.DuckDBPyConnection, failure: NodeFailure) -> DataTestFailure:
+    """A failing test with the first rows its query returns (while the build still exists)."""
+    columns: list[str] = []
+    rows: list[tuple[Any, ...]] = []
+    if failure.compiled_sql:
+        try:
+            cursor = con.execute(
+                f"select * from (\n{failure.compiled_sql}\n) as failing limit {SAMPLE_ROWS}"
+            )
+            columns = [column[0] for column in cursor.description or []]
+            rows = cursor.fetchall()
+        except duckdb.Error:  # the message alone still names the test
+            logger.debug("could not sample the rows of %s", failure.name, exc_info=True)
+    return DataTestFailure(failure.name, failure.path, failure.message, columns, rows)

@@ -4,14 +4,14 @@ with
 backlog as (
 
     select coalesce(sum(tickets), 0) as tickets
-    from analytics.backlog_by_priority_age
+    from {{ ref('backlog_by_priority_age') }}
 
 ),
 
 unresolved as (
 
     select count(*) as tickets
-    from analytics.fct_ticket_first_response_sla
+    from {{ ref('fct_ticket_first_response_sla') }}
     where coalesce(ticket_status not in ('Resolved', 'Closed'), resolved_at is null)
 
 ),

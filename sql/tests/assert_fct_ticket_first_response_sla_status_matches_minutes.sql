@@ -8,7 +8,7 @@ select
     elapsed_minutes,
     sla_status
 
-from analytics.fct_ticket_first_response_sla
+from {{ ref('fct_ticket_first_response_sla') }}
 where
     (sla_status = 'unknown') <> (target_minutes is null or created_at is null)
     or (ticket_priority = 'Unknown') <> (target_minutes is null)

@@ -1,57 +1,7 @@
--- Per row, tickets = met + breached + pending + unknown, and the rows add up to the
--- SLA fact's tickets and statuses (those with a creation date).
-with
-
-by_month as (
-
-    select * from analytics.sla_first_response_by_month
-
-),
-
-fact as (
-
-    select
-        count(*) as tickets,
-        count(*) filter (where sla_status = 'met') as met,
-        count(*) filter (where sla_status = 'breached') as breached
-
-    from analytics.fct_ticket_first_response_sla
-    where created_month is not null
-
-),
-
-summed as (
-
-    select
-        coalesce(sum(tickets), 0) as tickets,
-        coalesce(sum(met), 0) as met,
-        coalesce(sum(breached), 0) as breached
-
-    from by_month
-
-),
-
-final as (
-
-    select
-        'a row does not add up' as problem,
-        count(*) as offending_rows
-
-    from by_month
-    where tickets <> met + breached + pending + unknown
-    having count(*) > 0
-    union all
-    select
-        'totals differ from the SLA fact' as problem,
-        1 as offending_rows
-
-    from fact
-    cross join summed
-    where
-        fact.tickets <> summed.tickets
-        or fact.met <> summed.met
-        or fact.breached <> summed.breached
-
-)
-
-select * from final
+-- Per month and priority, tickets = met + breached + pending + unknown; over all rows,
+-- the tickets and statuses are those of the SLA fact's tickets with a creation date.
+{{ sla_rollup_counts_add_up(
+    ref('sla_first_response_by_month'),
+    ['month', 'ticket_priority'],
+    fact_where='created_month is not null',
+) }}

@@ -7,7 +7,7 @@ records as (
         count(*) as work_hour_records,
         coalesce(sum(duration_seconds), 0) / 3600.0 as total_hours
 
-    from staging.stg_work_hours
+    from {{ ref('stg_work_hours') }}
 
 ),
 
@@ -18,7 +18,7 @@ mart as (
         coalesce(sum(total_hours), 0) as total_hours,
         coalesce(sum(billable_hours + non_billable_hours), 0) as split_hours
 
-    from analytics.work_hours_by_customer_technician_month
+    from {{ ref('work_hours_by_customer_technician_month') }}
 
 ),
 

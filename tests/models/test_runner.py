@@ -1,22 +1,16 @@
-"""The runner: one transaction, data tests, reproducible as_of, dependency order."""
+"""The runner: dbt builds the project, the marts change only when every test passed."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from pipelines.models import (
-    DataTestFailed,
-    ModelBuildError,
-    ModelCycleError,
-    ModelReferenceError,
-    ModelSettings,
-    run_models,
-    runner,
-)
-from pipelines.models.project import load_project, references, sql_dir
+from pipelines.models import DataTestFailed, ModelBuildError, ModelSettings, run_models
+from pipelines.models.dbt_build import sql_dir
 from tests.models import RawDatabase, ts
 
 AS_OF = ts("2024-01-01 12:00")
@@ -37,7 +31,11 @@ def _tickets(db: RawDatabase, *ticket_ids: int) -> None:
     )
 
 
-def test_result_lists_models_in_dependency_order(tmp_path: Path) -> None:
+def _schemas(db: RawDatabase) -> set[str]:
+    return {row["schema_name"] for row in db.rows("select schema_name from duckdb_schemas()")}
+
+
+def test_result_lists_what_was_built_and_tested(tmp_path: Path) -> None:
     db = RawDatabase(tmp_path / "order.duckdb")
     _tickets(db, 1)
     result = run_models(db.con, as_of=AS_OF, settings=ModelSettings())
@@ -47,26 +45,43 @@ def test_result_lists_models_in_dependency_order(tmp_path: Path) -> None:
         position["intermediate.int_ticket_sla_clock"]
         < position["analytics.fct_ticket_first_response_sla"]
     )
-    assert (
-        position["analytics.fct_ticket_first_response_sla"]
-        < position["analytics.sla_first_response_by_priority"]
-    )
-    assert result.tests_passed == len(list((sql_dir() / "tests").glob("*.sql")))
-    assert result.duration_s > 0
+    assert "analytics.sla_targets" in position and "model_inputs.sla_targets" in position
+    singular = len(list((sql_dir() / "tests").glob("*.sql")))
+    assert result.tests_passed > singular  # the generic tests of the YAML files too
+    assert result.duration_s > result.dbt_seconds > 0
     assert result.as_of == AS_OF
+    # every raw table the tests did not create was created empty, typed
+    assert result.raw_tables["tickets"] is True
+    assert result.raw_tables["deleted_tickets"] is False and result.raw_tables["comments"] is False
+    assert "analytics__build" not in _schemas(db)
 
 
-def test_a_failing_data_test_names_itself_and_rolls_everything_back(tmp_path: Path) -> None:
+def test_a_failing_data_test_names_itself_and_keeps_the_marts(tmp_path: Path) -> None:
     db = RawDatabase(tmp_path / "dupes.duckdb")
+    _tickets(db, 1)
+    run_models(db.con, as_of=AS_OF, settings=ModelSettings())
+    before = db.rows("select * from analytics.fct_ticket_first_response_sla")
     _tickets(db, 1, 42, 42)  # a duplicate key that a merge would never write
     with pytest.raises(DataTestFailed) as caught:
         run_models(db.con, as_of=AS_OF, settings=ModelSettings())
     message = str(caught.value)
-    assert "assert_stg_tickets_ticket_id_is_unique_and_not_null" in caught.value.test_names
-    assert "assert_stg_tickets_ticket_id_is_unique_and_not_null" in message
-    assert "ticket_id=42" in message
-    schemas = {row["schema_name"] for row in db.rows("select schema_name from duckdb_schemas()")}
-    assert not schemas & {"staging", "intermediate", "analytics"}
+    assert any("stg_tickets" in name and "ticket_id" in name for name in caught.value.test_names)
+    assert "42" in message  # the offending rows are shown
+    assert "analytics schema is unchanged" in message
+    assert db.rows("select * from analytics.fct_ticket_first_response_sla") == before
+    assert "analytics__build" not in _schemas(db)
+
+
+def test_a_broken_model_names_its_file_and_keeps_the_marts(tmp_path: Path) -> None:
+    db = RawDatabase(tmp_path / "broken.duckdb")
+    _tickets(db, 1)
+    run_models(db.con, as_of=AS_OF, settings=ModelSettings())
+    # a raw value that no model can read as the timestamp it should be
+    db.con.execute("alter table atera_raw.tickets alter ticket_created_date type varchar")
+    db.con.execute("update atera_raw.tickets set ticket_created_date = 'next tuesday'")
+    with pytest.raises(ModelBuildError, match=r"could not build \w+\.\w+ from sql/models/"):
+        run_models(db.con, as_of=AS_OF, settings=ModelSettings())
+    assert list(db.sla()) == [1]
 
 
 def test_a_failed_run_leaves_the_previous_build_in_place(tmp_path: Path) -> None:
@@ -92,7 +107,7 @@ def test_as_of_reproduces_a_report_and_runs_are_idempotent(tmp_path: Path) -> No
 
     assert db.sla()[1]["sla_status"] == "pending"
     assert db.con.execute(query).df().equals(report)
-    assert again.models == first.models == later.models
+    assert set(again.models) == set(first.models) == set(later.models)
     assert again.compliance_by_priority.equals(first.compliance_by_priority)
 
 
@@ -155,80 +170,75 @@ def test_backlog_and_resolution_time(tmp_path: Path) -> None:
     assert [r["ticket_priority"] for r in resolution] == ["Critical", "High", "Medium", "Low"]
 
 
-def _project(root: Path, files: dict[str, str]) -> Path:
-    for relative, sql in files.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(sql)
-    (root / "tests").mkdir(exist_ok=True)
-    return root
+def test_relations_the_project_no_longer_builds_are_removed(tmp_path: Path) -> None:
+    db = RawDatabase(tmp_path / "stale.duckdb")
+    _tickets(db, 1)
+    for schema in ("staging", "intermediate", "analytics", "raw_contract", "model_inputs"):
+        db.con.execute(f"create schema if not exists {schema}")
+    db.con.execute("create view staging.stg_gone as select 1 as x")
+    db.con.execute("create table analytics.old_mart as select 1 as x")
+    db.con.execute("create view raw_contract.tickets as select 1 as x")
+    db.con.execute("create table model_inputs.sla_targets as select 'High' as p, 1 as r")
+    db.con.execute("create schema mine")
+    db.con.execute("create table mine.notes as select 1 as x")
+    run_models(db.con, as_of=AS_OF, settings=ModelSettings())
+    relations = {
+        f"{row['schema_name']}.{row['table_name']}"
+        for row in db.rows(
+            "select schema_name, table_name from duckdb_tables() union all "
+            "select schema_name, view_name from duckdb_views() where not internal"
+        )
+    }
+    assert not relations & {"staging.stg_gone", "analytics.old_mart"}
+    assert "raw_contract" not in _schemas(db)
+    assert "mine.notes" in relations  # not a schema the project owns
+    assert {"analytics.sla_targets", "model_inputs.sla_targets"} <= relations
 
 
-def test_references_ignore_comments_and_strings() -> None:
-    sql = """
-    -- reads staging.stg_old
-    select 'analytics.not_a_table' as label, *
-    from intermediate.int_a as a  /* analytics.commented */
-    inner join "staging"."stg_b" as b on a.id = b.id
-    """
-    assert references(sql) == {"intermediate.int_a", "staging.stg_b"}
-
-
-def test_build_order_follows_references(tmp_path: Path) -> None:
-    root = _project(
-        tmp_path,
-        {
-            "marts/report.sql": "select * from intermediate.int_b",
-            "intermediate/int_b.sql": "select * from intermediate.int_a",
-            "intermediate/int_a.sql": "select * from staging.stg_x",
-            "staging/stg_x.sql": "select 1 as id;",
-        },
+def test_every_mart_column_is_described_in_the_warehouse(tmp_path: Path) -> None:
+    db = RawDatabase(tmp_path / "docs.duckdb")
+    _tickets(db, 1)
+    run_models(db.con, as_of=AS_OF, settings=ModelSettings())
+    missing = db.rows(
+        "select table_name, column_name from duckdb_columns() "
+        "where schema_name = 'analytics' and (comment is null or comment = '')"
     )
-    project = load_project(root)
-    assert [m.relation for m in project.models] == [
-        "staging.stg_x",
-        "intermediate.int_a",
-        "intermediate.int_b",
-        "analytics.report",
-    ]
-    assert project.models[0].sql == "select 1 as id"
-
-
-def test_a_cycle_is_reported(tmp_path: Path) -> None:
-    root = _project(
-        tmp_path,
-        {
-            "intermediate/int_a.sql": "select * from intermediate.int_b",
-            "intermediate/int_b.sql": "select * from intermediate.int_a",
-        },
+    assert missing == []
+    tables = db.rows(
+        "select table_name, comment from duckdb_tables() where schema_name = 'analytics'"
     )
-    with pytest.raises(ModelCycleError, match="int_a -> intermediate.int_b -> intermediate.int_a"):
-        load_project(root)
+    assert len(tables) >= 11 and all(row["comment"] for row in tables)
 
 
-def test_a_missing_model_is_reported(tmp_path: Path) -> None:
-    root = _project(tmp_path, {"marts/report.sql": "select * from staging.stg_missing"})
-    with pytest.raises(ModelReferenceError, match="staging.stg_missing"):
-        load_project(root)
+def _dbt(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    dbt = Path(sys.executable).with_name("dbt")
+    return subprocess.run(
+        [str(dbt), *args, "--profiles-dir", str(sql_dir()), "--project-dir", str(sql_dir())],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
 
 
-def test_sql_dir_is_the_repository_sql_folder() -> None:
-    assert (sql_dir() / "marts" / "fct_ticket_first_response_sla.sql").is_file()
-
-
-def test_a_broken_model_names_its_file_and_rolls_back(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("target", ["duckdb", "postgres"])
+def test_the_project_parses_for_duckdb_and_postgres_without_a_server(
+    target: str, tmp_path: Path
 ) -> None:
-    root = _project(
-        tmp_path / "sql",
-        {
-            "staging/stg_x.sql": "select 1 as id",
-            "marts/broken.sql": "select no_such_column from staging.stg_x",
-        },
-    )
-    monkeypatch.setattr(runner, "load_project", lambda: load_project(root))
-    db = RawDatabase(tmp_path / "broken.duckdb")
-    with pytest.raises(ModelBuildError, match=r"analytics\.broken from sql/marts/broken\.sql"):
-        run_models(db.con, as_of=AS_OF, settings=ModelSettings())
-    schemas = {row["schema_name"] for row in db.rows("select schema_name from duckdb_schemas()")}
-    assert "staging" not in schemas
+    import os
+
+    env = {
+        **os.environ,
+        "ATERA_DBT_TARGET": target,
+        "ATERA_DUCKDB_PATH": str(tmp_path / "parse.duckdb"),
+        "ATERA_PG_PORT": "1",  # nothing listens: parsing must not connect
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    args = ("--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs"))
+    parsed = _dbt("parse", *args, env=env)
+    assert parsed.returncode == 0, parsed.stdout + parsed.stderr
+    listed = _dbt("ls", "--resource-type", "model", "--resource-type", "test", *args, env=env)
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    names = listed.stdout.split()
+    assert "atera_sync.marts.fct_ticket_first_response_sla" in names
+    assert "atera_sync.staging.unique_stg_tickets_ticket_id" in names

@@ -134,8 +134,8 @@ def paging(query: dict[str, list[str]]) -> tuple[int, int]:
     """
     page_raw, size_raw = param(query, "page"), param(query, "itemsInPage")
     try:
-        page = int(page_raw) if page_raw not in (None, "") else 1
-        size = int(size_raw) if size_raw not in (None, "") else DEFAULT_PAGE_SIZE
+        page = int(page_raw) if page_raw else 1
+        size = int(size_raw) if size_raw else DEFAULT_PAGE_SIZE
     except ValueError:
         raise SandboxError(400, BAD_PAGING) from None
     return max(page, 1), min(max(size, 1), MAX_PAGE_SIZE)

@@ -160,13 +160,13 @@ def _ticket_page(ctx: RouteContext, req: Request, ids: list[int], include_commen
 def _filtered_ids(store: TicketStore, ids: list[int], query: dict[str, list[str]]) -> list[int]:
     customer_raw = param(query, "customerId")
     status = param(query, "ticketStatus")
-    if customer_raw not in (None, ""):
+    if customer_raw:
         try:
             customer_id = int(customer_raw)
         except ValueError:
             raise SandboxError(400, f"Invalid customerId {customer_raw!r}") from None
         ids = [tid for tid in ids if store.get_ticket(tid)["CustomerID"] == customer_id]
-    if status not in (None, ""):
+    if status:
         wanted = status.lower()
         ids = [tid for tid in ids if store.get_ticket(tid)["TicketStatus"].lower() == wanted]
     return ids

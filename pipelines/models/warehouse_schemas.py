@@ -1,0 +1,116 @@
+"""The schemas the models own: publishing the marts, removing what no longer exists.
+
+dbt builds the marts into `analytics__build`; `publish_marts` copies them into
+`analytics` in one transaction, with their table and column comments, so a
+reader of `analytics` sees the previous build or the new one, never a mix.
+(DuckDB cannot move a table to another schema, hence the copy; the marts are
+small next to the raw data.)
+
+The project owns `staging`, `intermediate`, `model_inputs` and `analytics`:
+relations there that the project no longer builds are removed, and the
+relations of atera-sync 0.1's own engine (`raw_contract`) with them.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import duckdb
+
+logger = logging.getLogger("atera_sync.models")
+
+MARTS_SCHEMA = "analytics"
+BUILD_SUFFIX = "__build"
+BUILD_SCHEMA = MARTS_SCHEMA + BUILD_SUFFIX
+OWNED_SCHEMAS = ("staging", "intermediate", "model_inputs", MARTS_SCHEMA)
+LEGACY_SCHEMAS = ("raw_contract",)
+"""Schemas of atera-sync 0.1's model engine, gone since the dbt project."""
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _literal(text: str | None) -> str:
+    return "null" if text is None else "'" + text.replace("'", "''") + "'"
+
+
+def drop_build_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Remove the marts of a build that failed or was interrupted."""
+    con.execute(f"drop schema if exists {_quote(BUILD_SCHEMA)} cascade")
+
+
+def drop_legacy_relations(con: duckdb.DuckDBPyConnection) -> None:
+    """Remove what atera-sync 0.1's engine created and the dbt project does not.
+
+    `model_inputs` held tables that Python wrote; its relations are now dbt
+    models and a seed of other shapes, rebuilt on every run.
+    """
+    for schema in (*LEGACY_SCHEMAS, "model_inputs"):
+        con.execute(f"drop schema if exists {_quote(schema)} cascade")
+
+
+def publish_marts(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Replace the marts in `analytics` by the ones just built, in one transaction.
+
+    Returns:
+        The marts published.
+    """
+    tables = con.execute(
+        "select table_name, comment from duckdb_tables() "
+        "where database_name = current_database() and schema_name = ? order by table_name",
+        [BUILD_SCHEMA],
+    ).fetchall()
+    columns = con.execute(
+        "select table_name, column_name, comment from duckdb_columns() "
+        "where database_name = current_database() and schema_name = ? and comment is not null",
+        [BUILD_SCHEMA],
+    ).fetchall()
+    con.begin()
+    try:
+        con.execute(f"create schema if not exists {_quote(MARTS_SCHEMA)}")
+        for name, comment in tables:
+            target = f"{_quote(MARTS_SCHEMA)}.{_quote(name)}"
+            con.execute(
+                f"create or replace table {target} as "
+                f"select * from {_quote(BUILD_SCHEMA)}.{_quote(name)}"
+            )
+            if comment:
+                con.execute(f"comment on table {target} is {_literal(comment)}")
+        for table, column, comment in columns:
+            target = f"{_quote(MARTS_SCHEMA)}.{_quote(table)}.{_quote(column)}"
+            con.execute(f"comment on column {target} is {_literal(comment)}")
+        con.execute(f"drop schema {_quote(BUILD_SCHEMA)} cascade")
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    return [name for name, _ in tables]
+
+
+def remove_stale_relations(con: duckdb.DuckDBPyConnection, built: set[str]) -> list[str]:
+    """Drop relations of the owned schemas that the project did not build (`schema.name`).
+
+    Returns:
+        The relations removed.
+    """
+    placeholders = ", ".join("?" for _ in OWNED_SCHEMAS)
+    rows = con.execute(
+        "select schema_name, table_name, 'table' from duckdb_tables() "
+        f"where database_name = current_database() and schema_name in ({placeholders}) "
+        "union all "
+        "select schema_name, view_name, 'view' from duckdb_views() "
+        f"where database_name = current_database() and schema_name in ({placeholders}) "
+        "and not internal",
+        [*OWNED_SCHEMAS, *OWNED_SCHEMAS],
+    ).fetchall()
+    removed: list[str] = []
+    for schema, name, kind in rows:
+        relation = f"{schema}.{name}"
+        if relation in built:
+            continue
+        con.execute(f"drop {kind} if exists {_quote(schema)}.{_quote(name)}")
+        removed.append(relation)
+    if removed:
+        logger.info("removed relations the models no longer build: %s", ", ".join(removed))
+    return removed

@@ -1,0 +1,216 @@
+{#- Engine-specific SQL, one small macro each, dispatched per adapter:
+    `duckdb__*` for DuckDB, `default__*` for PostgreSQL (and, where it costs
+    nothing, plain SQL that other engines accept too). Arguments are SQL
+    expressions (e.g. a column name, or a quoted literal such as "'UTC'").
+    Models call them as `{{ atera_sync.name(...) }}` or `{{ name(...) }}`. -#}
+
+
+{#- Seconds since 1970-01-01 00:00:00 UTC of a timestamptz, as a double
+    (fractional seconds kept). -#}
+{% macro epoch_seconds(ts) -%}
+    {{ return(adapter.dispatch('epoch_seconds', 'atera_sync')(ts)) }}
+{%- endmacro %}
+
+{% macro duckdb__epoch_seconds(ts) -%}
+    epoch({{ ts }})
+{%- endmacro %}
+
+{% macro default__epoch_seconds(ts) -%}
+    cast(extract(epoch from {{ ts }}) as double precision)
+{%- endmacro %}
+
+
+{#- Microseconds since the epoch of a timestamptz, as a bigint (exact). -#}
+{% macro epoch_microseconds(ts) -%}
+    {{ return(adapter.dispatch('epoch_microseconds', 'atera_sync')(ts)) }}
+{%- endmacro %}
+
+{% macro duckdb__epoch_microseconds(ts) -%}
+    epoch_us({{ ts }})
+{%- endmacro %}
+
+{% macro default__epoch_microseconds(ts) -%}
+    cast(round(extract(epoch from {{ ts }}) * 1000000) as bigint)
+{%- endmacro %}
+
+
+{#- The timestamptz `ts` plus `us` microseconds (an integer expression). -#}
+{% macro add_microseconds(ts, us) -%}
+    {{ return(adapter.dispatch('add_microseconds', 'atera_sync')(ts, us)) }}
+{%- endmacro %}
+
+{% macro duckdb__add_microseconds(ts, us) -%}
+    ({{ ts }} + to_microseconds(cast({{ us }} as bigint)))
+{%- endmacro %}
+
+{% macro default__add_microseconds(ts, us) -%}
+    ({{ ts }} + cast({{ us }} as bigint) * interval '1 microsecond')
+{%- endmacro %}
+
+
+{#- (end_ts - start_ts) in minutes as a double: exact (seconds / 60, not truncated),
+    negative when end_ts is before start_ts. -#}
+{% macro minutes_between(start_ts, end_ts) -%}
+    {{ return(adapter.dispatch('minutes_between', 'atera_sync')(start_ts, end_ts)) }}
+{%- endmacro %}
+
+{% macro duckdb__minutes_between(start_ts, end_ts) -%}
+    (cast(epoch_us({{ end_ts }}) - epoch_us({{ start_ts }}) as double) / 60000000)
+{%- endmacro %}
+
+{% macro default__minutes_between(start_ts, end_ts) -%}
+    (cast(extract(epoch from ({{ end_ts }}) - ({{ start_ts }})) as double precision) / 60)
+{%- endmacro %}
+
+
+{#- Continuous (linearly interpolated) percentile aggregate; fraction in [0, 1]. -#}
+{% macro percentile(expr, fraction) -%}
+    {{ return(adapter.dispatch('percentile', 'atera_sync')(expr, fraction)) }}
+{%- endmacro %}
+
+{% macro duckdb__percentile(expr, fraction) -%}
+    quantile_cont({{ expr }}, {{ fraction }})
+{%- endmacro %}
+
+{% macro default__percentile(expr, fraction) -%}
+    percentile_cont({{ fraction }}) within group (order by {{ expr }})
+{%- endmacro %}
+
+
+{#- Median aggregate: the continuous 50th percentile. -#}
+{% macro median(expr) -%}
+    {{ return(atera_sync.percentile(expr, 0.5)) }}
+{%- endmacro %}
+
+
+{#- Aggregate: the number of rows where `condition` is true (0, never null, as a bigint). -#}
+{% macro count_where(condition) -%}
+    {{ return(adapter.dispatch('count_where', 'atera_sync')(condition)) }}
+{%- endmacro %}
+
+{% macro duckdb__count_where(condition) -%}
+    count(*) filter (where {{ condition }})
+{%- endmacro %}
+
+{% macro postgres__count_where(condition) -%}
+    count(*) filter (where {{ condition }})
+{%- endmacro %}
+
+{% macro default__count_where(condition) -%}
+    cast(coalesce(sum(case when {{ condition }} then 1 else 0 end), 0) as bigint)
+{%- endmacro %}
+
+
+{#- greatest_of(a, b, ...) / least_of(a, b, ...): the greatest / least argument that is
+    not null; null only when every argument is null. DuckDB's and PostgreSQL's
+    greatest/least already skip nulls; the default does not rely on it: each argument
+    is replaced by the first non-null argument when it is null. -#}
+{% macro greatest_of() -%}
+    {{ return(adapter.dispatch('greatest_of', 'atera_sync')(*varargs)) }}
+{%- endmacro %}
+
+{% macro duckdb__greatest_of() -%}
+    {{ atera_sync.null_skipping_extreme('greatest', varargs, true) }}
+{%- endmacro %}
+
+{% macro postgres__greatest_of() -%}
+    {{ atera_sync.null_skipping_extreme('greatest', varargs, true) }}
+{%- endmacro %}
+
+{% macro default__greatest_of() -%}
+    {{ atera_sync.null_skipping_extreme('greatest', varargs, false) }}
+{%- endmacro %}
+
+{% macro least_of() -%}
+    {{ return(adapter.dispatch('least_of', 'atera_sync')(*varargs)) }}
+{%- endmacro %}
+
+{% macro duckdb__least_of() -%}
+    {{ atera_sync.null_skipping_extreme('least', varargs, true) }}
+{%- endmacro %}
+
+{% macro postgres__least_of() -%}
+    {{ atera_sync.null_skipping_extreme('least', varargs, true) }}
+{%- endmacro %}
+
+{% macro default__least_of() -%}
+    {{ atera_sync.null_skipping_extreme('least', varargs, false) }}
+{%- endmacro %}
+
+{#- `function`(args) that skips nulls; `native_skips_nulls`: the engine's own function
+    already does. -#}
+{% macro null_skipping_extreme(function, args, native_skips_nulls) -%}
+    {%- if args | length == 0 -%}
+        {{ exceptions.raise_compiler_error(function ~ '_of() needs at least one argument') }}
+    {%- elif args | length == 1 -%}
+        {{ args[0] }}
+    {%- elif native_skips_nulls -%}
+        {{ function }}({{ args | join(', ') }})
+    {%- else -%}
+        {{ function }}(
+        {%- for arg in args -%}
+            coalesce({{ arg }}, {{ args | join(', ') }}){{ ', ' if not loop.last }}
+        {%- endfor -%}
+        )
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- arg_max(value, order_expr) / arg_min(value, order_expr), aggregates: `value` at the
+    row with the greatest / least `order_expr`. Rows where either is null are skipped
+    (DuckDB's arg_max semantics); null when no row is left. Ties: any of them. -#}
+{% macro arg_max(value, order_expr) -%}
+    {{ return(adapter.dispatch('arg_max', 'atera_sync')(value, order_expr)) }}
+{%- endmacro %}
+
+{% macro duckdb__arg_max(value, order_expr) -%}
+    arg_max({{ value }}, {{ order_expr }})
+{%- endmacro %}
+
+{% macro default__arg_max(value, order_expr) -%}
+    (array_agg({{ value }} order by {{ order_expr }} desc) filter (
+        where {{ value }} is not null and {{ order_expr }} is not null
+    ))[1]
+{%- endmacro %}
+
+{% macro arg_min(value, order_expr) -%}
+    {{ return(adapter.dispatch('arg_min', 'atera_sync')(value, order_expr)) }}
+{%- endmacro %}
+
+{% macro duckdb__arg_min(value, order_expr) -%}
+    arg_min({{ value }}, {{ order_expr }})
+{%- endmacro %}
+
+{% macro default__arg_min(value, order_expr) -%}
+    (array_agg({{ value }} order by {{ order_expr }} asc) filter (
+        where {{ value }} is not null and {{ order_expr }} is not null
+    ))[1]
+{%- endmacro %}
+
+
+{#- to_local(ts, zone): the wall-clock time (timestamp without time zone) that the
+    instant `ts` (timestamptz) shows in the IANA zone `zone` (e.g. 'Europe/Amsterdam').
+    from_local(local_ts, zone): the instant (timestamptz) of a wall-clock time there. -#}
+{% macro to_local(ts, zone) -%}
+    {{ return(adapter.dispatch('to_local', 'atera_sync')(ts, zone)) }}
+{%- endmacro %}
+
+{% macro duckdb__to_local(ts, zone) -%}
+    timezone({{ zone }}, cast({{ ts }} as timestamptz))
+{%- endmacro %}
+
+{% macro default__to_local(ts, zone) -%}
+    (cast({{ ts }} as timestamp with time zone) at time zone {{ zone }})
+{%- endmacro %}
+
+{% macro from_local(local_ts, zone) -%}
+    {{ return(adapter.dispatch('from_local', 'atera_sync')(local_ts, zone)) }}
+{%- endmacro %}
+
+{% macro duckdb__from_local(local_ts, zone) -%}
+    timezone({{ zone }}, cast({{ local_ts }} as timestamp))
+{%- endmacro %}
+
+{% macro default__from_local(local_ts, zone) -%}
+    (cast({{ local_ts }} as timestamp) at time zone {{ zone }})
+{%- endmacro %}

@@ -1,0 +1,59 @@
+-- The intervals that stop a ticket's SLA clock: time spent in Pending between
+-- creation and the end of its SLA window (so only before the first response),
+-- when run_parameters.pause_sla_when_pending (var pause_sla_when_pending) is on. Empty otherwise.
+with
+
+status_history as (
+
+    select * from {{ ref('int_ticket_status_history') }}
+
+),
+
+sla_windows as (
+
+    select * from {{ ref('int_ticket_sla_windows') }}
+
+),
+
+run_parameters as (
+
+    select * from {{ ref('run_parameters') }}
+
+),
+
+clipped as (
+
+    select
+        status_history.ticket_id,
+        {{ atera_sync.greatest_of(
+            'status_history.changed_at', 'sla_windows.created_at'
+        ) }} as pause_start,
+        {{ atera_sync.least_of(
+            'coalesce(status_history.valid_to, sla_windows.window_end)',
+            'sla_windows.window_end',
+        ) }} as pause_end
+
+    from status_history
+    inner join sla_windows
+        on status_history.ticket_id = sla_windows.ticket_id
+    cross join run_parameters
+    where
+        run_parameters.pause_sla_when_pending
+        and status_history.to_status = 'Pending'
+        and sla_windows.created_at is not null
+
+),
+
+final as (
+
+    select
+        ticket_id,
+        pause_start,
+        pause_end
+
+    from clipped
+    where pause_end > pause_start
+
+)
+
+select * from final

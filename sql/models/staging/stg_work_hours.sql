@@ -1,0 +1,79 @@
+-- One row per work-hour record. The contract's StartDate / EndDate / Duration /
+-- IsBillable and the published API's StartWorkHour / EndWorkHour / Billiable [sic]
+-- are unified; without Duration the seconds are computed from start and end. The
+-- key work_hour_id is set by the loader in both shapes (from the published API's
+-- WorkHoursID). Records of tickets that Atera no longer has
+-- (atera_raw.deleted_tickets, deleted_at set) are left out.
+with
+
+source as (
+
+    select * from {{ source('atera_raw', 'work_hours') }}
+
+),
+
+deleted_tickets as (
+
+    select * from {{ source('atera_raw', 'deleted_tickets') }}
+
+),
+
+live as (
+
+    select source.*
+
+    from source
+    where
+        not exists (
+            select 1
+            from deleted_tickets
+            where
+                deleted_tickets.ticket_id = source.ticket_id
+                and deleted_tickets.deleted_at is not null
+        )
+
+),
+
+renamed as (
+
+    select
+        work_hour_id,
+        ticket_id,
+        technician_contact_id,
+        coalesce(start_date, start_work_hour) as started_at,
+        coalesce(end_date, end_work_hour) as ended_at,
+        duration,
+        coalesce(is_billable, billiable, false) as is_billable,
+        on_customer_site as is_on_customer_site,
+        rate_amount,
+        notes,
+        _dlt_load_id as dlt_load_id
+
+    from live
+
+),
+
+final as (
+
+    select
+        work_hour_id,
+        ticket_id,
+        technician_contact_id,
+        started_at,
+        ended_at,
+        coalesce(
+            cast(duration as double precision),
+            {{ atera_sync.epoch_seconds('ended_at') }}
+            - {{ atera_sync.epoch_seconds('started_at') }}
+        ) as duration_seconds,
+        is_billable,
+        is_on_customer_site,
+        rate_amount,
+        notes,
+        dlt_load_id
+
+    from renamed
+
+)
+
+select * from final
