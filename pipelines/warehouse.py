@@ -23,10 +23,17 @@ fail; it can simply connect again.) When a reader holds the file, DuckDB
 refuses the write lock at once, and the row goes through a staged copy that is
 renamed over the published file, the same path a publish takes: slower, but
 the reader never makes the run fail.
+
+Every file of the warehouse is readable by its owner only (see
+`pipelines.private_files`): copies are created 0600, `prepare` creates the
+folders 0700 and tightens what an earlier run left readable by others (one log
+line), and `record_run` and `publish` tighten what libraries created during the
+run under a permissive umask (a program calling `run_sync` itself).
 """
 
 from __future__ import annotations
 
+import glob
 import json
 import logging
 import os
@@ -39,6 +46,14 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+
+from pipelines.models.dbt_build import work_dir_for
+from pipelines.private_files import (
+    create_private_file,
+    ensure_private_dir,
+    report_tightened,
+    tighten,
+)
 
 logger = logging.getLogger("atera_sync.warehouse")
 
@@ -102,13 +117,43 @@ class Warehouse:
         """Held while a run writes; a second run exits at once."""
         return self.published.with_name(f"{self.published.name}.lock")
 
-    def prepare(self) -> None:
-        """Create the folder and, when only the published file exists, restore the working copy.
+    @property
+    def dbt_work_dir(self) -> Path:
+        """dbt's folder for the working copy (profile, compiled SQL, run results, log)."""
+        return work_dir_for(self.work)
 
+    def private_paths(self) -> list[Path]:
+        """Every file and folder of this warehouse that only its owner may read.
+
+        The published file and the working copy with everything named after them
+        (DuckDB's `.wal` files and spill folders, the lock, rewrites in progress),
+        staged copies a killed run left behind, dlt's folder and dbt's. The data
+        folder itself is not among them: it may be a folder of the user's (created
+        0700 when missing, but never changed when it exists).
+        """
+        folder = self.published.parent
+        patterns = [
+            f"{glob.escape(self.published.name)}*",
+            f"{glob.escape(self.work.name)}*",
+            f".{glob.escape(self.published.name)}.*.tmp*",
+        ]
+        named = {path for pattern in patterns for path in folder.glob(pattern)}
+        return [*sorted(named), self.pipelines_dir, self.dbt_work_dir]
+
+    def prepare(self) -> None:
+        """Create the private folders, tighten what others can read, restore the working copy.
+
+        Anything that group or others could read (left by an earlier version, or
+        created under a permissive umask) is made owner-only, with one log line.
         The working copy is an implementation detail: losing it loses nothing,
         because the published file holds the same data and dlt's state.
         """
-        self.published.parent.mkdir(parents=True, exist_ok=True)
+        ensure_private_dir(self.published.parent, tighten_existing=False)
+        # the run's lock was created a moment ago, with the caller's umask; it holds no
+        # data, so tightening it is no news
+        tighten([self.lock_file])
+        report_tightened(tighten(self.private_paths()), self.published.parent)
+        ensure_private_dir(self.pipelines_dir)
         if not self.work.exists() and self.published.exists():
             _copy_database(self.published, self.work)
 
@@ -116,6 +161,7 @@ class Warehouse:
         """Atomically replace the published file with the working copy."""
         _checkpoint(self.work)
         self._replace_published(self.work)
+        self._make_private()
 
     def record_run(self, row: dict[str, Any], *, publish_row_only: bool) -> None:
         """Append a run's row to the history of both copies.
@@ -130,6 +176,17 @@ class Warehouse:
             _append_history(self.work, row)
         if publish_row_only and self.published.exists():
             self._append_history_to_published(row)
+        self._make_private()
+
+    def _make_private(self) -> None:
+        """Tighten what this run's libraries created under a permissive umask (no log line).
+
+        Under `atera-sync`, whose umask is private, there is nothing to do; a program
+        that calls `run_sync` with its own umask gets private files all the same.
+        """
+        changed = tighten(self.private_paths())
+        if changed:
+            logger.debug("made %d new file(s) and folder(s) private", len(changed))
 
     def _append_history_to_published(self, row: dict[str, Any]) -> None:
         """Write the row into the published file in place, or via a staged copy if it is open."""
@@ -247,9 +304,15 @@ def _wal(path: Path) -> Path:
 
 
 def _copy_database(source: Path, target: Path) -> None:
-    """Copy a DuckDB file with its write-ahead log, if it has one, so the copy is complete."""
+    """Copy a DuckDB file with its write-ahead log, if it has one, so the copy is complete.
+
+    The copies are owner-only (0600) from their first byte: `shutil.copyfile` keeps
+    the mode of a target that exists, and `os.replace` the mode of the file renamed.
+    """
+    create_private_file(target)
     shutil.copyfile(source, target)
     if _wal(source).exists():
+        create_private_file(_wal(target))
         shutil.copyfile(_wal(source), _wal(target))
     else:
         # a log left beside `target` by an earlier file would not match the copy

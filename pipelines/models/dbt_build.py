@@ -28,6 +28,7 @@ from typing import Any
 
 import pipelines
 from pipelines.models.errors import ModelProjectError
+from pipelines.private_files import ensure_private_dir, write_private_text
 
 logger = logging.getLogger("atera_sync.models")
 
@@ -135,10 +136,11 @@ def invoke_dbt(command: list[str], work_dir: Path) -> Any:
     """
     from dbt.cli.main import dbtRunner  # imported here: it takes a second to load
 
-    work_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # owner-only (0700, whatever the umask): dbt writes compiled SQL and logs in it
+    ensure_private_dir(work_dir)
     profiles = work_dir / "profiles.yml"
     if not profiles.exists() or profiles.read_text(encoding="utf-8") != duckdb_profile():
-        profiles.write_text(duckdb_profile(), encoding="utf-8")
+        write_private_text(profiles, duckdb_profile())
     args = [
         *command,
         "--project-dir",

@@ -2,13 +2,14 @@
 
 `atera-sync docs` (and `make docs`) writes `site/dbt-docs/index.html`, dbt's
 static docs page with the catalog of a real warehouse: column types come from
-the database, descriptions from the project's YAML files.
+the database, descriptions from the project's YAML files. Like every file this
+project writes, the page is readable by its owner only (0600; a missing folder
+is created 0700): share it on purpose, with `chmod`.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import duckdb
 
 from pipelines.models.dbt_build import DUCKDB_PATH_ENV, invoke_dbt
 from pipelines.models.runner import run_models
+from pipelines.private_files import copy_private, ensure_private_dir, report_tightened, tighten
 
 DEFAULT_DOCS_DIR = Path("site/dbt-docs")
 
@@ -39,7 +41,9 @@ def generate_docs(duckdb_path: Path | None, out_dir: Path = DEFAULT_DOCS_DIR) ->
                 run_models(con)
         os.environ[DUCKDB_PATH_ENV] = str(duckdb_path)
         invoke_dbt(["docs", "generate", "--static"], work)
-        out_dir.mkdir(parents=True, exist_ok=True)
+        # a folder that exists may be the user's (e.g. a web root): leave its mode alone
+        ensure_private_dir(out_dir, tighten_existing=False)
         page = out_dir / "index.html"
-        shutil.copyfile(work / "target" / "static_index.html", page)
+        report_tightened(tighten([page]), out_dir)
+        copy_private(work / "target" / "static_index.html", page)
     return page
