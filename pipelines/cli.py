@@ -15,6 +15,7 @@ import sys
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NoReturn
 
 import click
 import duckdb
@@ -25,6 +26,7 @@ from rich.markup import escape
 from pipelines.atera.client import api_url_from
 from pipelines.atera.config import AteraConfiguration, load_atera_configuration
 from pipelines.atera.errors import ConfigurationError
+from pipelines.atera.privacy import load_privacy
 from pipelines.models import (
     ModelsError,
     ModelSettingsError,
@@ -32,6 +34,7 @@ from pipelines.models import (
     load_model_settings,
     run_models,
 )
+from pipelines.private_files import private_umask, warn_if_readable_secrets
 from pipelines.progress import ProgressReporter
 from pipelines.sandbox.cli import sandbox_command
 from pipelines.summary import print_compliance, print_sync_summary
@@ -48,6 +51,10 @@ DEMO_RATE_LIMIT_PER_MINUTE = 10_000
 """The built-in sandbox is local, so the demo allows more than Atera's 700/minute."""
 
 DEMO_API_KEY = "sandbox-demo-key"
+
+SECRETS_FILE = Path(".dlt/secrets.toml")
+"""Where dlt reads the API key in the working directory; a warning names it when other
+users can read it."""
 
 # a log file is no terminal: give the tables room instead of rich's default 80 columns
 console = Console(width=None if sys.stdout.isatty() else 120)
@@ -76,9 +83,13 @@ base_url_option = click.option(
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", is_flag=True, help="Log every HTTP request.")
-def main(verbose: bool) -> None:
+@click.pass_context
+def main(ctx: click.Context, verbose: bool) -> None:
     """Sync Atera tickets, comments and work hours into DuckDB."""
     _configure_logging(verbose)
+    # every file the command creates (ours, DuckDB's, dlt's, dbt's) is owner-only
+    ctx.with_resource(private_umask())
+    warn_if_readable_secrets(SECRETS_FILE)
 
 
 @main.command()
@@ -129,6 +140,7 @@ def _sync_and_report(
         config.incremental_endpoint = incremental_endpoint
     try:
         config.api_shape = config.resolved_api_shape()
+        privacy = load_privacy()
     except ConfigurationError as exc:
         _fail(2, str(exc))
     with ExitStack() as stack:
@@ -155,6 +167,7 @@ def _sync_and_report(
                     progress=progress,
                     after_load=models_step,
                     reconcile=reconcile,
+                    privacy=privacy,
                 )
         except SyncAlreadyRunning as exc:
             _fail(3, str(exc))
@@ -289,7 +302,7 @@ def _parse_as_of(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _fail(code: int, message: str) -> None:
+def _fail(code: int, message: str) -> NoReturn:
     Console(stderr=True).print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     sys.exit(code)
 

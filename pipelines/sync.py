@@ -41,8 +41,11 @@ from pipelines.atera.client import AteraClient, ClientStats
 from pipelines.atera.config import AteraConfiguration
 from pipelines.atera.errors import AteraError, ConfigurationError
 from pipelines.atera.plan import ProgressCallback, SyncPlan, SyncReport
+from pipelines.atera.privacy import Privacy, load_privacy
 from pipelines.atera.reconcile import ReconcileReport, atera_reconcile_source
 from pipelines.atera.records import as_utc
+from pipelines.privacy_upgrade import apply_to_loaded_rows, rewrite_fresh, rewrite_pending
+from pipelines.private_files import ensure_private_dir
 from pipelines.raw_tables import complete_raw_tables
 from pipelines.warehouse import Warehouse, history_row, new_run_id
 
@@ -93,6 +96,10 @@ def make_pipeline(warehouse: Warehouse) -> dlt.Pipeline:
     """The dlt pipeline that loads into the warehouse's working copy, dataset `atera_raw`."""
     # dlt's telemetry would try to reach the internet on every run: keep runs offline
     dlt.config["runtime.dlthub_telemetry"] = False
+    # no copies of the rows beyond the warehouse: neither the files of completed loads
+    # nor the staging tables that a merge leaves behind
+    dlt.config["load.delete_completed_jobs"] = True
+    dlt.config["load.truncate_staging_dataset"] = True
     return dlt.pipeline(
         pipeline_name=PIPELINE_NAME,
         destination=dlt.destinations.duckdb(str(warehouse.work)),
@@ -142,6 +149,7 @@ def run_sync(
     progress: ProgressCallback | None = None,
     after_load: AfterLoad | None = None,
     reconcile: bool | None = None,
+    privacy: Privacy | None = None,
 ) -> SyncResult:
     """Sync Atera into the warehouse, publish it, and return the run's figures.
 
@@ -156,15 +164,19 @@ def run_sync(
             and fails, but the complete raw data is still published.
         reconcile: list every ticket id afterwards to find deleted tickets; None:
             when the last reconciliation is `reconcile_every_days` old.
+        privacy: columns to hash or drop (default: `[privacy]` from the dlt config).
 
     Raises:
+        ConfigurationError: the `[privacy]` settings are invalid; nothing was done.
         SyncAlreadyRunning: another run holds the lock for this warehouse.
         SyncError: the run failed; the published warehouse and the watermark are unchanged.
     """
+    privacy = load_privacy() if privacy is None else privacy
     warehouse = Warehouse.at(duckdb_path)
-    warehouse.published.parent.mkdir(parents=True, exist_ok=True)
+    ensure_private_dir(warehouse.published.parent, tighten_existing=False)
     with _run_lock(warehouse):
         run = _Run(config, warehouse, base_url, full_refresh, progress, after_load, reconcile)
+        run.privacy = privacy
         return run.execute()
 
 
@@ -213,10 +225,12 @@ class _Run:
         self.steps: dict[str, float] = {}
         self.reports: list[SyncReport] = []
         self.stats = ClientStats()
+        self.privacy = Privacy()
 
     def execute(self) -> SyncResult:
         try:
             self.warehouse.prepare()
+            apply_to_loaded_rows(self.warehouse.work, self.privacy)
             zone = naive_zone(self.config.timezone)
             with build_client(self.config, self.base_url) as client:
                 self.stats = client.stats
@@ -238,10 +252,10 @@ class _Run:
                     f"keep their last good build: {exc}"
                 )
                 self._record("failed", message, landed=True)
-                self.warehouse.publish()
+                publish(self.warehouse)
                 raise SyncError(message) from exc
         self._record("success", None)
-        self.warehouse.publish()
+        publish(self.warehouse)
         return SyncResult(
             duckdb_path=self.warehouse.published,
             started_at=self.started_at,
@@ -284,6 +298,7 @@ class _Run:
                 incremental_endpoint=self.config.incremental_endpoint,
                 naive_zone=zone,
                 progress=self.progress,
+                privacy=self.privacy,
                 plan_sink=plans.append,
             )
             try:
@@ -329,6 +344,7 @@ class _Run:
             deleted_ticket_ids=deleted,
             naive_zone=zone,
             report_sink=reports.append,
+            privacy=self.privacy,
         )
         try:
             pipeline.run(source, loader_file_format=LOADER_FILE_FORMAT)
@@ -426,7 +442,7 @@ def refresh_after_load(duckdb_path: Path, step: AfterLoad) -> None:
     with _run_lock(warehouse):
         warehouse.prepare()
         step(warehouse.work)
-        warehouse.publish()
+        publish(warehouse)
 
 
 def docs_for_warehouse(duckdb_path: Path, write: Callable[[Path], Path]) -> Path:
@@ -442,6 +458,16 @@ def docs_for_warehouse(duckdb_path: Path, write: Callable[[Path], Path]) -> Path
     with _run_lock(warehouse):
         warehouse.prepare()
         return write(warehouse.work)
+
+
+def publish(warehouse: Warehouse) -> None:
+    """Publish the working copy; first rewrite it into a fresh file if `[privacy]` changed rows.
+
+    (DuckDB keeps the old values of changed rows in freed blocks of its file.)
+    """
+    if rewrite_pending(warehouse.work):
+        rewrite_fresh(warehouse.work)
+    warehouse.publish()
 
 
 def _discard_local_progress(pipeline: dlt.Pipeline) -> None:

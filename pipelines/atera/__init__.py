@@ -8,6 +8,7 @@ one `Extraction` (client, plan, API shape). Where the pieces live:
 * `shapes.py`: the ticket contract and Atera's published API, one object each;
 * `schema.py`: the raw tables and their typed columns, declared once;
 * `records.py`, `timestamps.py`: rows for loading, dates in every format Atera sends;
+* `privacy.py`: `[privacy]`: columns hashed or dropped before anything is written;
 * `reconcile.py`: deleted tickets; `errors.py`, `settings.py`, `config.py`.
 """
 
@@ -23,6 +24,7 @@ from pipelines.atera import resources, settings
 from pipelines.atera.client import AteraClient
 from pipelines.atera.extraction import Extraction
 from pipelines.atera.plan import ProgressCallback, SyncPlan
+from pipelines.atera.privacy import Privacy
 
 __all__ = ["atera_source"]
 
@@ -38,6 +40,7 @@ def atera_source(
     naive_zone: tzinfo = UTC,
     progress: ProgressCallback | None = None,
     plan_sink: Callable[[SyncPlan], None] | None = None,
+    privacy: Privacy | None = None,
 ) -> list[DltResource]:
     """The Atera source: tickets, status snapshots, comments, work hours, billable durations.
 
@@ -51,6 +54,7 @@ def atera_source(
         naive_zone: the zone of timestamps sent without an offset.
         progress: optional callback(stage, done, total).
         plan_sink: receives the SyncPlan, so the caller can read its report.
+        privacy: columns to hash or drop before rows reach dlt (`[privacy]`).
     """
     plan = SyncPlan(
         client,
@@ -64,7 +68,7 @@ def atera_source(
     )
     if plan_sink is not None:
         plan_sink(plan)
-    run = Extraction(client, plan, naive_zone, progress)
+    run = Extraction(client, plan, naive_zone, progress, privacy)
     children = resources.child_ticket_ids(run)
     return [
         resources.tickets(run),

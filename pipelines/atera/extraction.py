@@ -17,6 +17,7 @@ from typing import Any
 from pipelines.atera.client import AteraClient
 from pipelines.atera.errors import NotFoundError
 from pipelines.atera.plan import ProgressCallback, SyncPlan
+from pipelines.atera.privacy import Privacy
 from pipelines.atera.records import Problems, normalize_record
 from pipelines.atera.shapes import SHAPES, ApiShape
 
@@ -36,6 +37,7 @@ class Extraction:
         plan: decides what this load fetches and keeps the state.
         naive_zone: the zone of timestamps sent without an offset.
         progress: optional progress(stage, done, total) callback.
+        privacy: columns to hash or drop before rows reach dlt.
     """
 
     def __init__(
@@ -44,8 +46,10 @@ class Extraction:
         plan: SyncPlan,
         naive_zone: tzinfo,
         progress: ProgressCallback | None = None,
+        privacy: Privacy | None = None,
     ) -> None:
         self.client = client
+        self.privacy = privacy
         self.plan = plan
         self.naive_zone = naive_zone
         self.progress = progress
@@ -76,6 +80,7 @@ class Extraction:
                 record,
                 self.naive_zone,
                 problems=self.problems,
+                privacy=self.privacy,
                 **({} if _names_ticket(record) else extra),
             )
             for record in records

@@ -26,6 +26,7 @@ import dlt
 from dlt.sources import DltResource
 
 from pipelines.atera.client import AteraClient
+from pipelines.atera.privacy import Privacy
 from pipelines.atera.records import in_batches, normalize_record
 from pipelines.atera.schema import DELETED_TICKETS, TICKETS, dlt_columns
 
@@ -50,6 +51,7 @@ def atera_reconcile_source(
     deleted_ticket_ids: set[int],
     naive_zone: tzinfo = UTC,
     report_sink: Callable[[ReconcileReport], None] | None = None,
+    privacy: Privacy | None = None,
 ) -> list[DltResource]:
     """List every ticket and mark the warehouse's tickets that Atera no longer has.
 
@@ -59,6 +61,7 @@ def atera_reconcile_source(
         deleted_ticket_ids: the ids already marked deleted.
         naive_zone: the zone of timestamps sent without an offset.
         report_sink: receives the ReconcileReport.
+        privacy: columns to hash or drop before rows reach dlt.
     """
     report = ReconcileReport()
     if report_sink is not None:
@@ -101,7 +104,7 @@ def atera_reconcile_source(
         columns=dlt_columns(TICKETS),
     )
     def tickets() -> Iterator[list[dict]]:
-        yield from in_batches([normalize_record(t, naive_zone) for t in listed()])
+        yield from in_batches([normalize_record(t, naive_zone, privacy=privacy) for t in listed()])
 
     @dlt.resource(
         name="deleted_tickets",

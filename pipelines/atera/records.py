@@ -20,6 +20,7 @@ from typing import Any
 
 from dlt.common.normalizers.naming.snake_case import NamingConvention
 
+from pipelines.atera.privacy import Privacy
 from pipelines.atera.schema import RAW_TABLES
 from pipelines.atera.timestamps import UnreadableTimestamp
 from pipelines.atera.timestamps import parse_timestamp as parse_instant
@@ -87,6 +88,7 @@ def normalize_record(
     naive_zone: tzinfo = UTC,
     *,
     problems: Problems | None = None,
+    privacy: Privacy | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
     """Copy an API record with its date fields parsed, plus `extra` fields.
@@ -95,6 +97,7 @@ def normalize_record(
         record: one item of an API response.
         naive_zone: the zone of dates sent without an offset.
         problems: collects the date fields that could not be read (kept as sent).
+        privacy: columns to hash or drop (`[privacy]`), applied last.
         extra: fields to add (the ticket id of a child record, `observed_at`).
     """
     row = dict(record)
@@ -111,6 +114,8 @@ def normalize_record(
                     f"Atera sends (kept as text in {column_name(field)}__v_text)"
                 )
     row.update(extra)
+    if privacy is not None and privacy.active:
+        privacy.apply(row, column_name)
     return row
 
 

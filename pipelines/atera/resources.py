@@ -65,7 +65,13 @@ def ticket_status_snapshots(run: Extraction) -> Iterator[Rows]:
         return
     records = [{key: ticket.get(key) for key in SNAPSHOT_FIELDS} for ticket in listed]
     yield [
-        normalize_record(record, run.naive_zone, problems=run.problems, observed_at=observed_at)
+        normalize_record(
+            record,
+            run.naive_zone,
+            problems=run.problems,
+            privacy=run.privacy,
+            observed_at=observed_at,
+        )
         for record in records
     ]
 
