@@ -158,3 +158,32 @@ def test_work_hours_by_customer_technician_month(tmp_path: Path) -> None:
          "technician_full_name": "Jane Tech", "billable_hours": 1.0, "non_billable_hours": 0.0,
          "total_hours": 1.0},
     ]  # fmt: skip
+
+
+def test_deleted_tickets_are_left_out_and_a_null_id_empties_nothing(tmp_path: Path) -> None:
+    db = RawDatabase(tmp_path / "deleted.duckdb")
+    db.table(
+        "tickets",
+        [
+            {"ticket_id": i, "ticket_priority": "High", "ticket_status": "Open",
+             "ticket_created_date": ts("2024-01-01 10:00")}
+            for i in (1, 2, 3)
+        ],
+    )  # fmt: skip
+    db.table(
+        "comments",
+        [{"comment_id": 11, "ticket_id": 2, "comment_date": ts("2024-01-01 10:30"),
+          "creator_contact_id": 9, "is_internal": False}],
+    )  # fmt: skip
+    db.table(
+        "deleted_tickets",
+        [
+            {"ticket_id": 2, "deleted_at": ts("2024-01-05 00:00")},  # gone
+            {"ticket_id": 3, "deleted_at": None},  # listed again: restored
+            {"ticket_id": None, "deleted_at": ts("2024-01-05 00:00")},  # a bad row
+        ],
+        {"ticket_id": "bigint", "deleted_at": "timestamptz"},
+    )
+    run_models(db.con, as_of=AS_OF, settings=ModelSettings())
+    assert sorted(db.sla()) == [1, 3]
+    assert db.rows("select count(*) as n from staging.stg_comments") == [{"n": 0}]

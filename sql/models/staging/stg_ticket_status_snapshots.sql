@@ -11,25 +11,9 @@ source as (
 
 ),
 
-deleted_tickets as (
-
-    select * from {{ source('atera_raw', 'deleted_tickets') }}
-
-),
-
 live as (
 
-    select source.*
-
-    from source
-    where
-        not exists (
-            select 1
-            from deleted_tickets
-            where
-                deleted_tickets.ticket_id = source.ticket_id
-                and deleted_tickets.deleted_at is not null
-        )
+    {{ atera_sync.without_deleted_tickets('source') }}
 
 ),
 
