@@ -174,3 +174,10 @@ def test_new_settings_rewrite_the_rows_already_loaded_into_a_fresh_file(
             "select count(*), bool_and(rewritten) from atera_meta.privacy_settings"
         ).fetchone()
     assert recorded == (2, True)
+
+
+def test_only_text_columns_can_be_hashed() -> None:
+    with pytest.raises(ConfigurationError, match="end_user_id: only text columns"):
+        Privacy(hash_columns=frozenset({"end_user_id"}), salt=SALT)
+    # a column the schema does not declare (a phone number, say) is text as far as we know
+    assert Privacy(hash_columns=frozenset({"end_user_phone"}), salt=SALT).active

@@ -31,6 +31,7 @@ from dlt.common.configuration.specs import BaseConfiguration
 from dlt.common.typing import TSecretStrValue
 
 from pipelines.atera.errors import ConfigurationError
+from pipelines.atera.schema import RAW_TABLES
 
 SECTION = "privacy"
 
@@ -86,6 +87,13 @@ class Privacy:
                 ".dlt/secrets.toml (or PRIVACY__SALT) to a long random string, and keep it: "
                 "another salt gives other hashes"
             )
+        typed = _typed_columns()
+        not_text = sorted(c for c in self.hash_columns if typed.get(c, "text") != "text")
+        if not_text:
+            raise ConfigurationError(
+                f"[privacy] hash_columns {', '.join(not_text)}: only text columns can be "
+                "hashed (the models compute with ids, dates and numbers); drop them instead"
+            )
         both = self.hash_columns & self.drop_columns
         if both:
             raise ConfigurationError(
@@ -129,6 +137,16 @@ class Privacy:
             "drop_columns": sorted(self.drop_columns),
             "salt_id": salt_id,
         }
+
+
+def _typed_columns() -> dict[str, str]:
+    """Declared raw column -> its data type (a name used in several tables: any non-text)."""
+    types: dict[str, str] = {}
+    for table in RAW_TABLES.values():
+        for column in table.columns:
+            if types.get(column.name, "text") == "text":
+                types[column.name] = column.data_type
+    return types
 
 
 def _names(values: Iterable[str] | None) -> frozenset[str]:
