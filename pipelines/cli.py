@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.markup import escape
 
+from pipelines import __version__
 from pipelines.atera.client import api_url_from
 from pipelines.atera.config import AteraConfiguration, load_atera_configuration
 from pipelines.atera.errors import ConfigurationError
@@ -82,6 +83,7 @@ base_url_option = click.option(
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="atera-sync")
 @click.option("-v", "--verbose", is_flag=True, help="Log every HTTP request.")
 @click.pass_context
 def main(ctx: click.Context, verbose: bool) -> None:

@@ -157,3 +157,11 @@ def test_the_old_api_flavor_setting_is_accepted_with_a_deprecation_warning(
     result = runner.invoke(cli.main, args)
     assert result.exit_code == 0, result.output
     assert "api_flavor 'seed' is deprecated: use 'contract'" in caplog.text
+
+
+def test_version_is_the_installed_package_version(runner: CliRunner):
+    from importlib.metadata import version
+
+    result = runner.invoke(cli.main, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == f"atera-sync, version {version('atera-sync')}"

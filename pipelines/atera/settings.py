@@ -6,6 +6,8 @@ directory; `.dlt/config.toml` (section `[sources.atera]`) only overrides them.
 
 from __future__ import annotations
 
+from pipelines import __version__
+
 DEFAULT_BASE_URL = "https://app.atera.com"
 API_PREFIX = "/api/v3"
 
@@ -58,4 +60,4 @@ RECONCILE_EVERY_DAYS = 7
 FULL_SYNC_CHUNK_PAGES = 20
 """A full sync commits every 20 pages (1,000 tickets with their children)."""
 
-USER_AGENT = "atera-sync/0.1 (+dlt)"
+USER_AGENT = f"atera-sync/{__version__} (+dlt)"
