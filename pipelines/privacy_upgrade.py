@@ -27,6 +27,8 @@ import duckdb
 
 from pipelines.atera.privacy import Privacy
 from pipelines.private_files import tighten
+from pipelines.sql_text import quote_identifier as _quote
+from pipelines.sql_text import quote_literal
 
 logger = logging.getLogger("atera_sync.privacy")
 
@@ -34,10 +36,6 @@ SETTINGS_TABLE = "atera_meta.privacy_settings"
 RAW_SCHEMA = "atera_raw"
 DLT_STAGING_SCHEMA = "atera_raw_staging"
 NOTHING_APPLIED: dict[str, Any] = {"hash_columns": [], "drop_columns": [], "salt_id": None}
-
-
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
 
 
 def _applied(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
@@ -154,12 +152,11 @@ def rewrite_fresh(path: Path) -> None:
     """
     fresh = path.with_name(f"{path.name}.fresh")
     fresh.unlink(missing_ok=True)
-    literal = "'" + str(fresh).replace("'", "''") + "'"
     with duckdb.connect(str(path)) as con:
         con.execute(f"update {SETTINGS_TABLE} set rewritten = true where not rewritten")
         try:
             con.execute("checkpoint")
-            con.execute(f"attach {literal} as atera_fresh")
+            con.execute(f"attach {quote_literal(str(fresh))} as atera_fresh")
             con.execute(f"copy from database {_quote(_database_name(con))} to atera_fresh")
             con.execute("detach atera_fresh")
         except BaseException:

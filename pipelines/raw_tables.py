@@ -17,7 +17,8 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from pipelines.atera.schema import DLT_COLUMNS, RAW_TABLES, SQL_TYPES
+from pipelines.atera.schema import DLT_COLUMNS, RAW_TABLES, SQL_TYPES, sql_columns
+from pipelines.sql_text import quote_identifier as _quote
 
 logger = logging.getLogger("atera_sync.raw_tables")
 
@@ -25,10 +26,6 @@ RAW_DATASET = "atera_raw"
 
 Execute = Callable[[str], Sequence[Sequence[Any]] | None]
 """Runs one SQL statement and returns its rows (or None for DDL)."""
-
-
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
 
 
 def complete_raw_tables(execute: Execute, dataset: str = RAW_DATASET) -> list[str]:
@@ -54,9 +51,8 @@ def complete_raw_tables(execute: Execute, dataset: str = RAW_DATASET) -> list[st
     for table in RAW_TABLES.values():
         qualified = f"{schema}.{_quote(table.name)}"
         if table.name not in present:
-            columns = [(c.name, SQL_TYPES[c.data_type]) for c in table.columns]
-            columns += list(DLT_COLUMNS.items())
-            ddl = ", ".join(f"{_quote(name)} {kind}" for name, kind in columns)
+            columns = {**sql_columns(table), **DLT_COLUMNS}
+            ddl = ", ".join(f"{_quote(name)} {kind}" for name, kind in columns.items())
             execute(f"create table {qualified} ({ddl})")
             added.append(table.name)
             continue

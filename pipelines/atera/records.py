@@ -34,7 +34,7 @@ TIMESTAMP_COLUMNS = frozenset(
 """snake_case names of every timestamp column of the raw schema."""
 
 MAX_PROBLEMS = 1000
-"""Problems kept per run; the count of the rest is still reported."""
+"""Problems kept per run (the run history keeps as many); further ones are not kept."""
 
 _NAMING = NamingConvention()
 
@@ -55,16 +55,13 @@ class Problems:
 
     def __init__(self, items: list[str] | None = None) -> None:
         self.items: list[str] = [] if items is None else items
-        self.dropped = 0
         self._lock = threading.Lock()
 
     def add(self, message: str) -> None:
-        """Record one problem; past MAX_PROBLEMS only count it."""
+        """Record one problem, unless MAX_PROBLEMS are kept already."""
         with self._lock:
             if len(self.items) < MAX_PROBLEMS:
                 self.items.append(message)
-            else:
-                self.dropped += 1
 
 
 def parse_timestamp(value: Any, naive_zone: tzinfo = UTC) -> Any:

@@ -8,8 +8,9 @@ unify them. From this one declaration come
 * the dlt column hints of every resource (`dlt_columns`): declared columns are
   created, typed, even when every value is null, so a column never goes
   missing because an account never filled it;
-* the typed, empty relations the SQL side reads when a table or column has
-  not arrived yet (`sql_columns`, used by `pipelines.models.contracts`).
+* the raw tables and columns created empty before the SQL models run
+  (`pipelines.raw_tables`), and the columns of the dbt sources in
+  `sql/models/sources.yml` (`sql_columns`; a test checks that they agree).
 
 The documented ticket statuses and priorities live here too: a value outside
 them is loaded as sent and reported as a problem.
@@ -64,10 +65,6 @@ class RawTable:
     primary_key: tuple[str, ...]
     columns: tuple[Column, ...]
     merge_key: str | None = None
-
-    def column_names(self) -> list[str]:
-        """The declared column names, in order."""
-        return [column.name for column in self.columns]
 
 
 def _columns(not_null: tuple[str, ...] = (), **types: DataType) -> tuple[Column, ...]:
@@ -221,6 +218,5 @@ def dlt_columns(table: RawTable) -> TTableSchemaColumns:
 
 
 def sql_columns(table: RawTable) -> dict[str, str]:
-    """Column -> SQL type of a table, dlt's own columns included."""
-    columns = {column.name: SQL_TYPES[column.data_type] for column in table.columns}
-    return {**columns, **DLT_COLUMNS}
+    """Declared column -> SQL type of a table (dlt's own columns are in `DLT_COLUMNS`)."""
+    return {column.name: SQL_TYPES[column.data_type] for column in table.columns}

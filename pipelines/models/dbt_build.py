@@ -113,7 +113,7 @@ def run_dbt_build(
     """
     work_dir = work_dir_for(duckdb_path)
     started = time.perf_counter()
-    with _environment({**environment, DUCKDB_PATH_ENV: str(duckdb_path)}):
+    with dbt_environment({**environment, DUCKDB_PATH_ENV: str(duckdb_path)}):
         result = invoke_dbt(["build", "--vars", json.dumps(dict(variables))], work_dir)
     outcome = DbtOutcome(seconds=time.perf_counter() - started)
     for node_result in getattr(result.result, "results", []):
@@ -170,7 +170,7 @@ def invoke_dbt(command: list[str], work_dir: Path) -> Any:
 
 
 @contextmanager
-def _environment(values: Mapping[str, str]) -> Iterator[None]:
+def dbt_environment(values: Mapping[str, str]) -> Iterator[None]:
     """Set environment variables for the duration of a dbt call, then restore them."""
     saved = {name: os.environ.get(name) for name in values}
     os.environ.update(values)

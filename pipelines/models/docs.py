@@ -9,13 +9,12 @@ is created 0700): share it on purpose, with `chmod`.
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 
 import duckdb
 
-from pipelines.models.dbt_build import DUCKDB_PATH_ENV, invoke_dbt
+from pipelines.models.dbt_build import DUCKDB_PATH_ENV, dbt_environment, invoke_dbt
 from pipelines.models.runner import run_models
 from pipelines.private_files import copy_private, ensure_private_dir, report_tightened, tighten
 
@@ -39,8 +38,8 @@ def generate_docs(duckdb_path: Path | None, out_dir: Path = DEFAULT_DOCS_DIR) ->
             duckdb_path = work / "empty.duckdb"
             with duckdb.connect(str(duckdb_path)) as con:
                 run_models(con)
-        os.environ[DUCKDB_PATH_ENV] = str(duckdb_path)
-        invoke_dbt(["docs", "generate", "--static"], work)
+        with dbt_environment({DUCKDB_PATH_ENV: str(duckdb_path)}):
+            invoke_dbt(["docs", "generate", "--static"], work)
         # a folder that exists may be the user's (e.g. a web root): leave its mode alone
         ensure_private_dir(out_dir, tighten_existing=False)
         page = out_dir / "index.html"

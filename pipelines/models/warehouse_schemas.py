@@ -17,6 +17,9 @@ import logging
 
 import duckdb
 
+from pipelines.sql_text import quote_identifier as _quote
+from pipelines.sql_text import quote_literal as _literal
+
 logger = logging.getLogger("atera_sync.models")
 
 MARTS_SCHEMA = "analytics"
@@ -25,14 +28,6 @@ BUILD_SCHEMA = MARTS_SCHEMA + BUILD_SUFFIX
 OWNED_SCHEMAS = ("staging", "intermediate", "model_inputs", MARTS_SCHEMA)
 LEGACY_SCHEMAS = ("raw_contract",)
 """Schemas of atera-sync 0.1's model engine, gone since the dbt project."""
-
-
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-def _literal(text: str | None) -> str:
-    return "null" if text is None else "'" + text.replace("'", "''") + "'"
 
 
 def drop_build_schema(con: duckdb.DuckDBPyConnection) -> None:
