@@ -88,6 +88,7 @@ TICKETS = RawTable(
         ticket_source="text",
         customer_id="bigint",
         customer_name="text",
+        contract_id="bigint",
         end_user_id="bigint",
         end_user_email="text",
         end_user_first_name="text",
@@ -179,6 +180,73 @@ TICKET_STATUS_SNAPSHOTS = RawTable(
     ),
 )
 
+TICKET_VERSIONS = RawTable(
+    "ticket_versions",
+    primary_key=("ticket_id", "observed_at"),
+    columns=_columns(
+        ("ticket_id", "observed_at"),
+        ticket_id="bigint",
+        observed_at="timestamp",
+        ticket_title="text",
+        ticket_priority="text",
+        ticket_status="text",
+        ticket_type="text",
+        ticket_impact="text",
+        ticket_source="text",
+        customer_id="bigint",
+        customer_name="text",
+        contract_id="bigint",
+        end_user_id="bigint",
+        technician_contact_id="bigint",
+        technician_full_name="text",
+        ticket_resolved_date="timestamp",
+        first_response_date="timestamp",
+        technician_first_comment_date="timestamp",
+        first_response_due_date="timestamp",
+        closed_ticket_due_date="timestamp",
+        last_activity_date="timestamp",
+    ),
+)
+"""Each listed ticket as one sync saw it (its server time in `observed_at`): a ticket's
+history of priority, status, technician, customer and contract, for as-of reports."""
+
+CUSTOMERS = RawTable(
+    "customers",
+    primary_key=("customer_id",),
+    columns=_columns(
+        ("customer_id",),
+        customer_id="bigint",
+        customer_name="text",
+        business_number="text",
+        domain="text",
+        city="text",
+        state="text",
+        country="text",
+        created_on="timestamp",
+        last_modified="timestamp",
+    ),
+)
+"""Atera's customers (`GET /customers`), replaced whole by each sync."""
+
+CONTRACTS = RawTable(
+    "contracts",
+    primary_key=("contract_id",),
+    columns=_columns(
+        ("contract_id",),
+        contract_id="bigint",
+        customer_id="bigint",
+        customer_name="text",
+        contract_name="text",
+        contract_type="text",
+        active="bool",
+        is_default="bool",
+        start_date="timestamp",
+        end_date="timestamp",
+    ),
+)
+"""Atera's contracts (`GET /contracts`; the API's `Default` is `is_default`), replaced
+whole by each sync."""
+
 DELETED_TICKETS = RawTable(
     "deleted_tickets",
     primary_key=("ticket_id",),
@@ -193,6 +261,9 @@ RAW_TABLES: Mapping[str, RawTable] = {
         WORK_HOURS,
         BILLABLE_DURATIONS,
         TICKET_STATUS_SNAPSHOTS,
+        TICKET_VERSIONS,
+        CUSTOMERS,
+        CONTRACTS,
         DELETED_TICKETS,
     )
 }
