@@ -17,9 +17,12 @@ import dlt
 from pipelines.models.errors import ModelSettingsError
 from pipelines.models.settings import (
     KNOWN_PRIORITIES,
+    SCOPES,
     WEEKDAYS,
     BusinessHours,
     ModelSettings,
+    ScopedTargets,
+    priority_minutes,
 )
 
 SECTION = "models"
@@ -52,6 +55,35 @@ def _sla_targets() -> dict[str, float]:
     return targets
 
 
+def _scoped_targets() -> tuple[ScopedTargets, ...]:
+    """`[models.sla_targets_by_customer.<id>]`, `[models.resolution_targets_by_contract.<id>]`, ..."""
+    found: dict[tuple[str, int], dict[str, dict[str, float]]] = {}
+    for scope in SCOPES:
+        for kind in ("sla_targets", "resolution_targets"):
+            key = f"{kind}_by_{scope}"
+            for raw_id, table in _table(key).items():
+                where = f"{SECTION}.{key}.{raw_id}"
+                try:
+                    scope_id = int(str(raw_id).strip())
+                except ValueError as exc:
+                    raise ModelSettingsError(
+                        f"[{where}]: {raw_id!r} is not a {scope} id (a whole number)"
+                    ) from exc
+                if not isinstance(table, Mapping):
+                    raise ModelSettingsError(f"[{where}] must be a table of priority = minutes")
+                entry = found.setdefault((scope, scope_id), {})
+                entry[kind] = priority_minutes(where, table)
+    return tuple(
+        ScopedTargets(
+            scope,
+            scope_id,
+            first_response=kinds.get("sla_targets", {}),
+            resolution=kinds.get("resolution_targets", {}),
+        )
+        for (scope, scope_id), kinds in sorted(found.items())
+    )
+
+
 def _business_hours(table: dict[str, Any]) -> BusinessHours | None:
     enabled = _get("business_hours.enabled", bool)
     if enabled is None:
@@ -81,8 +113,12 @@ def load_model_settings() -> ModelSettings:
     business_table = _table("business_hours")
     pause = _get("pause_sla_when_pending", bool)
     time_zone = _get("time_zone", str)
+    targets_source = _get("targets_source", str)
     return ModelSettings(
         sla_targets=_sla_targets(),
+        resolution_targets=_table("resolution_targets"),
+        scoped_targets=_scoped_targets(),
+        targets_source=targets_source or "priority",
         pause_sla_when_pending=bool(pause) if pause is not None else False,
         time_zone=time_zone or "UTC",
         business_hours=_business_hours(business_table),

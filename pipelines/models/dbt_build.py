@@ -81,7 +81,11 @@ def work_dir_for(duckdb_path: Path) -> Path:
 
 
 def duckdb_profile(threads: int = THREADS) -> str:
-    """A profiles.yml for the DuckDB file named by `ATERA_DBT_DUCKDB_PATH` (no extensions)."""
+    """A profiles.yml for the DuckDB file named by `ATERA_DBT_DUCKDB_PATH` (no extensions).
+
+    The session time zone is UTC, so that timestamps without a zone mean UTC and no
+    result depends on the time zone of the machine that builds.
+    """
     profile = {
         "atera_sync": {
             "target": "duckdb",
@@ -91,6 +95,7 @@ def duckdb_profile(threads: int = THREADS) -> str:
                     "path": "{{ env_var('" + DUCKDB_PATH_ENV + "') }}",
                     "schema": "analytics",
                     "threads": threads,
+                    "settings": {"TimeZone": "UTC"},
                 }
             },
         }

@@ -25,16 +25,32 @@ UNKNOWN_PRIORITY = "Unknown"
 """Where tickets with no priority, or one without a target, are counted."""
 
 
-def _seeded_targets() -> Mapping[str, float]:
-    """The targets of the dbt seed `sql/seeds/sla_targets.csv`: one file to edit."""
+def _seed_rows() -> list[dict[str, str]]:
     path = sql_dir() / "seeds" / "sla_targets.csv"
     with path.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    return MappingProxyType({row["ticket_priority"]: float(row["target_minutes"]) for row in rows})
+        return [
+            row
+            for row in csv.DictReader(handle)
+            if not (row.get("customer_id") or "").strip()
+            and not (row.get("contract_id") or "").strip()
+        ]
+
+
+def _seeded_targets() -> Mapping[str, float]:
+    """The first-response targets by priority of the dbt seed `sql/seeds/sla_targets.csv`."""
+    return MappingProxyType(
+        {row["ticket_priority"]: float(row["target_minutes"]) for row in _seed_rows()}
+    )
 
 
 DEFAULT_SLA_TARGETS: Mapping[str, float] = _seeded_targets()
 """First-response targets in minutes, from the ticket contract's 'Typical SLA' (the seed)."""
+
+TARGETS_SOURCES: tuple[str, ...] = ("priority", "atera")
+"""Where due times come from: the target tables, or Atera's own due dates where sent."""
+
+SCOPES: tuple[str, ...] = ("customer", "contract")
+"""What a scoped target is for: one customer id, or one contract id."""
 
 WEEKDAYS: tuple[str, ...] = (
     "monday",
@@ -176,6 +192,72 @@ class BusinessHours:
         return self.weekly[day.weekday()]
 
 
+def _minutes(where: str, priority: str, minutes: object) -> float:
+    try:
+        value = float(minutes)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as exc:
+        raise ModelSettingsError(
+            f"[{where}] {priority} = {minutes!r} is not a number of minutes"
+        ) from exc
+    if not (value > 0 and math.isfinite(value)):
+        raise ModelSettingsError(
+            f"[{where}] {priority} = {minutes!r} must be a number of minutes above 0"
+        )
+    return value
+
+
+def _priority_name(where: str, name: object) -> str:
+    priority = normalize_priority(str(name))
+    if not priority or priority == UNKNOWN_PRIORITY:
+        raise ModelSettingsError(
+            f"{name!r} cannot be a priority in [{where}]: "
+            f"'{UNKNOWN_PRIORITY}' is reserved for tickets without a target"
+        )
+    return priority
+
+
+def priority_minutes(where: str, table: Mapping[str, object]) -> dict[str, float]:
+    """Validate a `priority -> minutes` table (e.g. `[models.resolution_targets]`).
+
+    Raises:
+        ModelSettingsError: a priority is empty or `Unknown`, or minutes are not above 0.
+    """
+    return {_priority_name(where, name): _minutes(where, name, m) for name, m in table.items()}
+
+
+@dataclass(frozen=True)
+class ScopedTargets:
+    """Targets for one customer or contract, which win over the targets by priority.
+
+    Attributes:
+        scope: `customer` or `contract`.
+        scope_id: Atera's customer or contract id.
+        first_response: priority -> first-response target in minutes.
+        resolution: priority -> resolution target in minutes.
+    """
+
+    scope: str
+    scope_id: int
+    first_response: Mapping[str, float] = field(default_factory=dict)
+    resolution: Mapping[str, float] = field(default_factory=dict)
+
+    def rows(self) -> list[dict[str, object]]:
+        """The dbt var rows (`scoped_sla_targets`) of these targets."""
+        priorities = list(self.first_response) + [
+            p for p in self.resolution if p not in self.first_response
+        ]
+        return [
+            {
+                "scope": self.scope,
+                "scope_id": self.scope_id,
+                "ticket_priority": priority,
+                "target_minutes": self.first_response.get(priority),
+                "resolution_target_minutes": self.resolution.get(priority),
+            }
+            for priority in priorities
+        ]
+
+
 @dataclass(frozen=True)
 class ModelSettings:
     """Everything the SQL models can be configured with.
@@ -189,35 +271,35 @@ class ModelSettings:
         time_zone: IANA zone of the business-hours calendar and of calendar months.
         business_hours: None counts calendar minutes (24/7); otherwise only the
             minutes in these opening hours count.
+        resolution_targets: priority -> resolution target in minutes; none by
+            default (no resolution SLA until targets are set).
+        scoped_targets: targets per customer or contract (the most specific wins).
+        targets_source: `priority` (the tables) or `atera` (Atera's own due dates,
+            where a ticket has them).
     """
 
     sla_targets: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_SLA_TARGETS))
     pause_sla_when_pending: bool = False
     time_zone: str = "UTC"
     business_hours: BusinessHours | None = None
+    resolution_targets: Mapping[str, float] = field(default_factory=dict)
+    scoped_targets: tuple[ScopedTargets, ...] = ()
+    targets_source: str = "priority"
 
     def __post_init__(self) -> None:
         targets: dict[str, float] = dict(DEFAULT_SLA_TARGETS)
-        for name, minutes in self.sla_targets.items():
-            priority = normalize_priority(str(name))
-            if not priority or priority == UNKNOWN_PRIORITY:
-                raise ModelSettingsError(
-                    f"{name!r} cannot be a priority in [models.sla_targets]: "
-                    f"'{UNKNOWN_PRIORITY}' is reserved for tickets without a target"
-                )
-            try:
-                value = float(minutes)
-            except (TypeError, ValueError) as exc:
-                raise ModelSettingsError(
-                    f"[models.sla_targets] {priority} = {minutes!r} is not a number of minutes"
-                ) from exc
-            if not (value > 0 and math.isfinite(value)):
-                raise ModelSettingsError(
-                    f"[models.sla_targets] {priority} = {minutes!r} must be a number of "
-                    "minutes above 0"
-                )
-            targets[priority] = value
+        targets.update(priority_minutes("models.sla_targets", self.sla_targets))
         object.__setattr__(self, "sla_targets", MappingProxyType(targets))
+        resolution = priority_minutes("models.resolution_targets", self.resolution_targets)
+        object.__setattr__(self, "resolution_targets", MappingProxyType(resolution))
+        object.__setattr__(self, "scoped_targets", tuple(self.scoped_targets))
+        source = str(self.targets_source).strip().lower()
+        if source not in TARGETS_SOURCES:
+            raise ModelSettingsError(
+                f"[models] targets_source = {self.targets_source!r} must be "
+                + " or ".join(repr(s) for s in TARGETS_SOURCES)
+            )
+        object.__setattr__(self, "targets_source", source)
         try:
             ZoneInfo(self.time_zone)
         except (ZoneInfoNotFoundError, ValueError) as exc:

@@ -23,6 +23,8 @@ from pipelines.sql_text import quote_literal as _literal
 logger = logging.getLogger("atera_sync.models")
 
 MARTS_SCHEMA = "analytics"
+AS_OF_SCHEMA = "analytics_as_of"
+"""Where point-in-time builds (`atera-sync models --as-of`) write their marts by default."""
 BUILD_SUFFIX = "__build"
 BUILD_SCHEMA = MARTS_SCHEMA + BUILD_SUFFIX
 OWNED_SCHEMAS = ("staging", "intermediate", "model_inputs", MARTS_SCHEMA)
@@ -45,8 +47,12 @@ def drop_legacy_relations(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"drop schema if exists {_quote(schema)} cascade")
 
 
-def publish_marts(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Replace the marts in `analytics` by the ones just built, in one transaction.
+def publish_marts(con: duckdb.DuckDBPyConnection, target: str = MARTS_SCHEMA) -> list[str]:
+    """Replace the marts in `target` by the ones just built, in one transaction.
+
+    Args:
+        con: the working copy.
+        target: `analytics`, or the schema of a point-in-time build.
 
     Returns:
         The marts published.
@@ -63,18 +69,18 @@ def publish_marts(con: duckdb.DuckDBPyConnection) -> list[str]:
     ).fetchall()
     con.begin()
     try:
-        con.execute(f"create schema if not exists {_quote(MARTS_SCHEMA)}")
+        con.execute(f"create schema if not exists {_quote(target)}")
         for name, comment in tables:
-            target = f"{_quote(MARTS_SCHEMA)}.{_quote(name)}"
+            relation = f"{_quote(target)}.{_quote(name)}"
             con.execute(
-                f"create or replace table {target} as "
+                f"create or replace table {relation} as "
                 f"select * from {_quote(BUILD_SCHEMA)}.{_quote(name)}"
             )
             if comment:
-                con.execute(f"comment on table {target} is {_literal(comment)}")
+                con.execute(f"comment on table {relation} is {_literal(comment)}")
         for table, column, comment in columns:
-            target = f"{_quote(MARTS_SCHEMA)}.{_quote(table)}.{_quote(column)}"
-            con.execute(f"comment on column {target} is {_literal(comment)}")
+            relation = f"{_quote(target)}.{_quote(table)}.{_quote(column)}"
+            con.execute(f"comment on column {relation} is {_literal(comment)}")
         con.execute(f"drop schema {_quote(BUILD_SCHEMA)} cascade")
         con.commit()
     except BaseException:
@@ -83,13 +89,22 @@ def publish_marts(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [name for name, _ in tables]
 
 
-def remove_stale_relations(con: duckdb.DuckDBPyConnection, built: set[str]) -> list[str]:
+def remove_stale_relations(
+    con: duckdb.DuckDBPyConnection, built: set[str], marts_schema: str = MARTS_SCHEMA
+) -> list[str]:
     """Drop relations of the owned schemas that the project did not build (`schema.name`).
+
+    Args:
+        con: the working copy.
+        built: the relations this build made.
+        marts_schema: the schema the marts were published to; `analytics` is owned
+            only when it is that schema (a point-in-time build leaves it alone).
 
     Returns:
         The relations removed.
     """
-    placeholders = ", ".join("?" for _ in OWNED_SCHEMAS)
+    owned = [schema for schema in OWNED_SCHEMAS if schema != MARTS_SCHEMA] + [marts_schema]
+    placeholders = ", ".join("?" for _ in owned)
     rows = con.execute(
         "select schema_name, table_name, 'table' from duckdb_tables() "
         f"where database_name = current_database() and schema_name in ({placeholders}) "
@@ -97,7 +112,7 @@ def remove_stale_relations(con: duckdb.DuckDBPyConnection, built: set[str]) -> l
         "select schema_name, view_name, 'view' from duckdb_views() "
         f"where database_name = current_database() and schema_name in ({placeholders}) "
         "and not internal",
-        [*OWNED_SCHEMAS, *OWNED_SCHEMAS],
+        [*owned, *owned],
     ).fetchall()
     removed: list[str] = []
     for schema, name, kind in rows:

@@ -144,3 +144,81 @@
         {{- ',\n        ' if not loop.last }}
     {%- endfor -%}
 {%- endmacro %}
+
+
+{#- The rows of a `values` list for a var that is a list of mappings (or null).
+    `columns`: [[key, kind], ...] with kind 'text', 'integer', 'number' (minutes:
+    double precision above 0) or 'optional_number' (the same, or null); a missing key
+    is null (refused for 'number'). Renders one all-null row when the list is empty: filter it out with
+    `where <first column> is not null`. `what` names the var in errors. -#}
+{% macro typed_var_rows(rows, columns, what) -%}
+    {%- if rows is none -%}
+        {%- set rows = [] -%}
+    {%- elif rows is string or rows is mapping or rows is not iterable -%}
+        {{ exceptions.raise_compiler_error('var ' ~ what ~ ' must be a list of mappings or null') }}
+    {%- endif -%}
+    {%- set sql_types = {
+        'text': 'varchar',
+        'number': 'double precision',
+        'optional_number': 'double precision',
+        'integer': 'bigint',
+    } -%}
+    {%- if rows | length == 0 -%}
+        (
+        {%- for key, kind in columns -%}
+            cast(null as {{ sql_types[kind] }}){{ ', ' if not loop.last }}
+        {%- endfor -%}
+        )
+    {%- endif -%}
+    {%- for entry in rows -%}
+        {%- if entry is not mapping -%}
+            {{ exceptions.raise_compiler_error(
+                'var ' ~ what ~ ': ' ~ (entry | string) ~ ' is not a mapping'
+            ) }}
+        {%- endif -%}
+        (
+        {%- for key, kind in columns -%}
+            {%- set value = entry.get(key) -%}
+            {%- if kind == 'text' -%}
+                {{ 'cast(null as varchar)' if value is none else atera_sync.sql_string(value) }}
+            {%- elif kind == 'integer' -%}
+                {%- if value is none -%}
+                    cast(null as bigint)
+                {%- elif modules.re.match('^-?\\d+$', value | string | trim) -%}
+                    cast({{ value | int }} as bigint)
+                {%- else -%}
+                    {{ exceptions.raise_compiler_error(
+                        'var ' ~ what ~ ': ' ~ key ~ ' = ' ~ (value | string | tojson)
+                        ~ ' is not a whole number'
+                    ) }}
+                {%- endif -%}
+            {%- elif kind == 'optional_number' and value is none -%}
+                cast(null as double precision)
+            {%- else -%}
+                {%- set number = value | float(-1) -%}
+                {%- if not (number > 0 and number * 0 == 0) -%}
+                    {{ exceptions.raise_compiler_error(
+                        'var ' ~ what ~ ': ' ~ key ~ ' = ' ~ (value | string | tojson)
+                        ~ ' must be a number of minutes above 0'
+                    ) }}
+                {%- endif -%}
+                cast({{ number }} as double precision)
+            {%- endif -%}
+            {{- ', ' if not loop.last }}
+        {%- endfor -%}
+        )
+        {{- ',\n        ' if not loop.last }}
+    {%- endfor -%}
+{%- endmacro %}
+
+
+{#- var targets_source as a quoted literal: 'priority' or 'atera'. -#}
+{% macro targets_source_var() -%}
+    {%- set value = var('targets_source') | string | trim | lower -%}
+    {%- if value not in ('priority', 'atera') -%}
+        {{ exceptions.raise_compiler_error(
+            'var targets_source must be "priority" or "atera", not ' ~ (value | tojson)
+        ) }}
+    {%- endif -%}
+    {{ atera_sync.sql_string(value) }}
+{%- endmacro %}

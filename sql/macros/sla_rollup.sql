@@ -13,6 +13,9 @@
         compliance_pct,                                    -- double precision
         median_response_minutes, p90_response_minutes     -- double precision
 
+    * measure: 'response' (default) reads response_minutes and names the results
+      median_response_minutes / p90_response_minutes; 'resolution' reads
+      resolution_minutes and names them median_resolution_minutes / ...
     * latest_columns: columns taken from the group's most recently created ticket
       (e.g. a customer's name); rows with a null value or creation date are skipped.
     * met + breached + pending + unknown = tickets (each ticket has one sla_status).
@@ -24,7 +27,7 @@
     Groups without tickets do not appear: marts that list them anyway (every
     priority, every month's priorities) left join the rollup to their grid and
     coalesce the counts to 0. -#}
-{% macro sla_rollup(relation, group_columns, latest_columns=[]) -%}
+{% macro sla_rollup(relation, group_columns, latest_columns=[], measure='response') -%}
     {%- if group_columns is string or group_columns | length == 0 -%}
         {{ exceptions.raise_compiler_error(
             'sla_rollup: group_columns must be a non-empty list of column names'
@@ -45,8 +48,9 @@
         {{ atera_sync.sla_round(
             '100 * cast(met as double precision) / nullif(met + breached, 0)', 2
         ) }} as compliance_pct,
-        {{ atera_sync.sla_round('median_response_minutes', 2) }} as median_response_minutes,
-        {{ atera_sync.sla_round('p90_response_minutes', 2) }} as p90_response_minutes
+        {{ atera_sync.sla_round('median_' ~ measure ~ '_minutes', 2) }}
+            as median_{{ measure }}_minutes,
+        {{ atera_sync.sla_round('p90_' ~ measure ~ '_minutes', 2) }} as p90_{{ measure }}_minutes
 
     from (
 
@@ -62,8 +66,8 @@
             {{ atera_sync.count_where("sla_status = 'breached'") }} as breached,
             {{ atera_sync.count_where("sla_status = 'pending'") }} as pending,
             {{ atera_sync.count_where("sla_status = 'unknown'") }} as unknown,
-            {{ atera_sync.median('response_minutes') }} as median_response_minutes,
-            {{ atera_sync.percentile('response_minutes', 0.9) }} as p90_response_minutes
+            {{ atera_sync.median(measure ~ '_minutes') }} as median_{{ measure }}_minutes,
+            {{ atera_sync.percentile(measure ~ '_minutes', 0.9) }} as p90_{{ measure }}_minutes
 
         from {{ relation }}
         group by {{ group_columns | join(', ') }}

@@ -1,11 +1,11 @@
--- Every staged ticket is in the SLA fact. (The fact's ticket_id is unique, not null
+-- Every ticket known at as_of (every staged ticket in a live build) is in the SLA fact. (The fact's ticket_id is unique, not null
 -- and a staged ticket: tests in schema.yml; together, the fact has exactly the staged
 -- tickets, once each.)
 with
 
 tickets as (
 
-    select * from {{ ref('stg_tickets') }}
+    select * from {{ ref('int_tickets_as_of') }}
 
 ),
 

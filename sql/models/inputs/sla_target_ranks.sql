@@ -1,5 +1,5 @@
--- The first-response targets in force, with their report order: the seed sla_targets
--- (model_inputs.sla_targets), with var sla_targets ([{ticket_priority, target_minutes},
+-- The first-response targets by priority in force, with their report order: the rows
+-- of the seed sla_targets (model_inputs.sla_targets) without a customer or contract, with var sla_targets ([{ticket_priority, target_minutes},
 -- ...], from [models.sla_targets]) replacing or adding priorities. Priorities are
 -- spelled like staging spells them ('critical ' -> 'Critical'). priority_rank:
 -- Critical 1, High 2, Medium 3, Low 4, then the other priorities from 5 on: those of
@@ -36,6 +36,7 @@ seed_normalized as (
         cast(target_minutes as double precision) as target_minutes
 
     from seed_targets
+    where customer_id is null and contract_id is null
 
 ),
 

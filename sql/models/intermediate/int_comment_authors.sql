@@ -15,13 +15,13 @@ with
 
 comments as (
 
-    select * from {{ ref('stg_comments') }}
+    select * from {{ ref('int_comments_as_of') }}
 
 ),
 
 tickets as (
 
-    select * from {{ ref('stg_tickets') }}
+    select * from {{ ref('int_tickets_as_of') }}
 
 ),
 

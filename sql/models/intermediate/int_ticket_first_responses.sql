@@ -1,12 +1,16 @@
--- When each ticket was first answered, and where that time comes from:
--- the API's first-response timestamp when present (FirstResponseDate, or
--- TechnicianFirstCommentDate in the published API), else the earliest comment that
--- is not internal and was written by a technician, else none.
+-- When each ticket was first answered, and where that time comes from: the earliest
+-- of the API's first-response field (FirstResponseDate, or TechnicianFirstCommentDate
+-- in the published API) and the earliest comment that is not internal and was written
+-- by a technician; on a tie, the API's field. first_response_source names the winner
+-- ('api_first_response_date', 'api_technician_first_comment_date',
+-- 'technician_comment', or 'none'). Both candidates are kept, so that
+-- dq_first_response_anomalies can list a field before creation or more than a minute
+-- after an earlier public technician comment.
 with
 
 tickets as (
 
-    select * from {{ ref('stg_tickets') }}
+    select * from {{ ref('int_tickets_as_of') }}
 
 ),
 
@@ -35,15 +39,31 @@ final as (
 
     select
         tickets.ticket_id,
-        coalesce(
-            tickets.api_first_response_at,
-            first_public_technician_comments.first_comment_at
-        ) as first_response_at,
+        tickets.created_at,
+        tickets.api_first_response_at,
+        first_public_technician_comments.first_comment_at as first_public_comment_at,
         case
+            when
+                first_public_technician_comments.first_comment_at is not null
+                and (
+                    tickets.api_first_response_at is null
+                    or first_public_technician_comments.first_comment_at
+                    < tickets.api_first_response_at
+                )
+                then first_public_technician_comments.first_comment_at
+            else tickets.api_first_response_at
+        end as first_response_at,
+        case
+            when
+                first_public_technician_comments.first_comment_at is not null
+                and (
+                    tickets.api_first_response_at is null
+                    or first_public_technician_comments.first_comment_at
+                    < tickets.api_first_response_at
+                )
+                then 'technician_comment'
             when tickets.api_first_response_at is not null
                 then tickets.api_first_response_field
-            when first_public_technician_comments.first_comment_at is not null
-                then 'technician_comment'
             else 'none'
         end as first_response_source
 

@@ -1,4 +1,4 @@
--- Reads each ticket's SLA clock (see int_sla_calendar and int_ticket_sla_clock_segments):
+-- Reads each ticket's SLA clocks, one per SLA (sla_kind), (see int_sla_calendar and int_ticket_sla_clock_segments):
 --   elapsed_us: SLA time that counted between created_at and window_end;
 --   paused_us:  SLA time in that window that a Pending pause took away;
 --   due_at:     the instant the clock reaches the target (null without a target, or
@@ -27,6 +27,7 @@ segments_in_window as (
 
     select
         segments.ticket_id,
+        segments.sla_kind,
         segments.segment_number,
         segments.is_paused,
         segments.segment_start,
@@ -38,7 +39,9 @@ segments_in_window as (
 
     from segments
     inner join sla_windows
-        on segments.ticket_id = sla_windows.ticket_id
+        on
+            segments.ticket_id = sla_windows.ticket_id
+            and segments.sla_kind = sla_windows.sla_kind
 
 ),
 
@@ -46,6 +49,7 @@ instants as (
 
     select
         ticket_id,
+        sla_kind,
         segment_number,
         'start' as instant,
         segment_start as instant_at
@@ -53,6 +57,7 @@ instants as (
     union all
     select
         ticket_id,
+        sla_kind,
         segment_number,
         'stop' as instant,
         segment_stop as instant_at
@@ -60,6 +65,7 @@ instants as (
     union all
     select
         ticket_id,
+        sla_kind,
         segment_number,
         'end' as instant,
         segment_end as instant_at
@@ -72,6 +78,7 @@ clock_readings as (
 
     select
         instants.ticket_id,
+        instants.sla_kind,
         instants.segment_number,
         instants.instant,
         coalesce(
@@ -99,13 +106,14 @@ segment_readings as (
 
     select
         ticket_id,
+        sla_kind,
         segment_number,
         max(case when instant = 'start' then clock_us end) as clock_start_us,
         max(case when instant = 'stop' then clock_us end) as clock_stop_us,
         max(case when instant = 'end' then clock_us end) as clock_end_us
 
     from clock_readings
-    group by ticket_id, segment_number
+    group by ticket_id, sla_kind, segment_number
 
 ),
 
@@ -113,6 +121,7 @@ measured as (
 
     select
         segments_in_window.ticket_id,
+        segments_in_window.sla_kind,
         segments_in_window.segment_number,
         segments_in_window.is_paused,
         segment_readings.clock_start_us,
@@ -125,6 +134,7 @@ measured as (
     inner join segment_readings
         on
             segments_in_window.ticket_id = segment_readings.ticket_id
+            and segments_in_window.sla_kind = segment_readings.sla_kind
             and segments_in_window.segment_number = segment_readings.segment_number
 
 ),
@@ -133,12 +143,13 @@ running_totals as (
 
     select
         measured.ticket_id,
+        measured.sla_kind,
         measured.clock_start_us,
         measured.segment_us,
         sla_windows.target_us,
         coalesce(
             sum(measured.segment_us) over (
-                partition by measured.ticket_id
+                partition by measured.ticket_id, measured.sla_kind
                 order by measured.segment_number
                 rows between unbounded preceding and 1 preceding
             ),
@@ -147,7 +158,9 @@ running_totals as (
 
     from measured
     inner join sla_windows
-        on measured.ticket_id = sla_windows.ticket_id
+        on
+            measured.ticket_id = sla_windows.ticket_id
+            and measured.sla_kind = sla_windows.sla_kind
     where not measured.is_paused and sla_windows.target_us is not null
 
 ),
@@ -156,6 +169,7 @@ due_clock as (
 
     select
         ticket_id,
+        sla_kind,
         clock_start_us + target_us - running_us_before as due_clock_us
 
     from running_totals
@@ -169,6 +183,7 @@ due as (
 
     select
         due_clock.ticket_id,
+        due_clock.sla_kind,
         {{ atera_sync.add_microseconds(
             'calendar.open_from',
             'due_clock.due_clock_us - calendar.clock_us_before',
@@ -186,11 +201,12 @@ totals as (
 
     select
         ticket_id,
+        sla_kind,
         cast(sum(case when not is_paused then window_us else 0 end) as bigint) as elapsed_us,
         cast(sum(case when is_paused then window_us else 0 end) as bigint) as paused_us
 
     from measured
-    group by ticket_id
+    group by ticket_id, sla_kind
 
 ),
 
@@ -198,13 +214,16 @@ final as (
 
     select
         totals.ticket_id,
+        totals.sla_kind,
         totals.elapsed_us,
         totals.paused_us,
         due.due_at
 
     from totals
     left join due
-        on totals.ticket_id = due.ticket_id
+        on
+            totals.ticket_id = due.ticket_id
+            and totals.sla_kind = due.sla_kind
 
 )
 

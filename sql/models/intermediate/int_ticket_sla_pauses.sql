@@ -1,6 +1,9 @@
--- The intervals that stop a ticket's SLA clock: time spent in Pending between
--- creation and the end of its SLA window (so only before the first response),
--- when run_parameters.pause_sla_when_pending (var pause_sla_when_pending) is on. Empty otherwise.
+-- The intervals that stop a ticket's SLA clocks: time spent in Pending between
+-- creation and the end of each SLA's window (sla_kind; so for the first-response SLA
+-- only before it was fulfilled), when run_parameters.pause_sla_when_pending (var
+-- pause_sla_when_pending) is on. Empty otherwise. A status first seen by a sync (no
+-- earlier observation of the ticket) is taken to hold from that sync on, not from the
+-- ticket's LastActivityDate: what happened before the first observation is unknown.
 with
 
 status_history as (
@@ -25,8 +28,11 @@ clipped as (
 
     select
         status_history.ticket_id,
+        sla_windows.sla_kind,
         {{ atera_sync.greatest_of(
-            'status_history.changed_at', 'sla_windows.created_at'
+            'case when status_history.from_status is null then status_history.observed_at '
+            ~ 'else status_history.changed_at end',
+            'sla_windows.created_at',
         ) }} as pause_start,
         {{ atera_sync.least_of(
             'coalesce(status_history.valid_to, sla_windows.window_end)',
@@ -48,6 +54,7 @@ final as (
 
     select
         ticket_id,
+        sla_kind,
         pause_start,
         pause_end
 

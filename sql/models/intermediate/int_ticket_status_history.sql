@@ -11,13 +11,13 @@ with
 
 snapshots as (
 
-    select * from {{ ref('stg_ticket_status_snapshots') }}
+    select * from {{ ref('int_status_snapshots_as_of') }}
 
 ),
 
 tickets as (
 
-    select * from {{ ref('stg_tickets') }}
+    select * from {{ ref('int_tickets_as_of') }}
 
 ),
 

@@ -60,7 +60,8 @@ bucketed as (
     from backlog
     left join age_buckets
         on
-            {{ atera_sync.greatest_of('backlog.age_days', '0') }} >= age_buckets.min_age_days
+            backlog.age_days is not null
+            and {{ atera_sync.greatest_of('backlog.age_days', '0') }} >= age_buckets.min_age_days
             and (
                 {{ atera_sync.greatest_of('backlog.age_days', '0') }} < age_buckets.max_age_days
                 or age_buckets.max_age_days is null

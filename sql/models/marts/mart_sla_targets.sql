@@ -1,4 +1,4 @@
--- First-response targets by priority, in report order. Defaults from the ticket
+-- First-response (and, where set, resolution) targets by priority, in report order. Defaults from the ticket
 -- contract (Critical 60, High 240, Medium 480, Low 1440 minutes); change them in
 -- the [models.sla_targets] table of .dlt/config.toml. The relation keeps its name
 -- analytics.sla_targets; the file is named apart from the seed sla_targets.
@@ -12,15 +12,26 @@ sla_target_ranks as (
 
 ),
 
+resolution_targets as (
+
+    select * from {{ ref('resolution_targets') }}
+
+),
+
 final as (
 
     select
-        cast(ticket_priority as varchar) as ticket_priority,
-        cast(target_minutes as double precision) as target_minutes,
-        cast(priority_rank as integer) as priority_rank
+        cast(sla_target_ranks.ticket_priority as varchar) as ticket_priority,
+        cast(sla_target_ranks.target_minutes as double precision) as target_minutes,
+        cast(sla_target_ranks.priority_rank as integer) as priority_rank,
+        cast(
+            resolution_targets.resolution_target_minutes as double precision
+        ) as resolution_target_minutes
 
     from sla_target_ranks
-    order by priority_rank
+    left join resolution_targets
+        on sla_target_ranks.ticket_priority = resolution_targets.ticket_priority
+    order by sla_target_ranks.priority_rank
 
 )
 
