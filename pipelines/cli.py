@@ -35,10 +35,11 @@ from pipelines.models import (
     load_model_settings,
     run_models,
 )
+from pipelines.models.runner import marts_schema_for
 from pipelines.private_files import private_umask, warn_if_readable_secrets
 from pipelines.progress import ProgressReporter
 from pipelines.sandbox.cli import sandbox_command
-from pipelines.summary import print_compliance, print_sync_summary
+from pipelines.summary import as_of_note, print_compliance, print_sync_summary
 from pipelines.sync import (
     DEFAULT_DUCKDB_PATH,
     SyncAlreadyRunning,
@@ -137,7 +138,7 @@ def _sync_and_report(
     reconcile: bool | None,
 ) -> None:
     config = _load_config()
-    models_step = None if skip_models else _ModelsStep(as_of=None)
+    models_step = None if skip_models else _ModelsStep()
     if incremental_endpoint:
         config.incremental_endpoint = incremental_endpoint
     try:
@@ -185,11 +186,22 @@ def _sync_and_report(
 @click.option(
     "--as-of",
     "as_of",
-    help="Evaluate pending SLAs at this instant (ISO 8601, default now) to reproduce a report.",
+    help="Reproduce a report as of this instant (ISO 8601): only what was known then "
+    "counts, and the marts go to analytics_as_of (or --schema), never to analytics. "
+    "Without it: the live marts, true as of the last sync.",
 )
-def models(duckdb_path: Path, as_of: str | None) -> None:
+@click.option(
+    "--schema",
+    "schema",
+    default=None,
+    help="Schema for the marts of an --as-of build (default analytics_as_of).",
+)
+def models(duckdb_path: Path, as_of: str | None, schema: str | None) -> None:
     """Build the SQL models (staging, intermediate, marts) and run the data tests."""
-    step = _ModelsStep(as_of=_parse_as_of(as_of))
+    if schema is not None and as_of is None:
+        _fail(2, "--schema needs --as-of: the live marts always go to analytics")
+    parsed = _parse_as_of(as_of)
+    step = _ModelsStep(as_of=parsed, point_in_time=parsed is not None, schema=schema)
     try:
         refresh_after_load(duckdb_path, step)
     except FileNotFoundError as exc:
@@ -272,26 +284,45 @@ def _start_demo_sandbox(stack: ExitStack, config: AteraConfiguration) -> str:
 class _ModelsStep:
     """Builds the SQL models on the working copy before it is published."""
 
-    def __init__(self, as_of: datetime | None) -> None:
+    def __init__(
+        self,
+        as_of: datetime | None = None,
+        *,
+        point_in_time: bool = False,
+        schema: str | None = None,
+    ) -> None:
         self.as_of = as_of
+        self.point_in_time = point_in_time
+        self.schema = schema
         try:
             self.settings = load_model_settings()
+            marts_schema_for(point_in_time, schema)
         except ModelSettingsError as exc:
             _fail(2, f"invalid [models] settings: {exc}")
         self.result: ModelsResult | None = None
 
-    def __call__(self, work_path: Path) -> None:
+    def __call__(self, work_path: Path, data_as_of: datetime | None = None) -> None:
         with duckdb.connect(str(work_path)) as con:
-            self.result = run_models(con, as_of=self.as_of, settings=self.settings)
+            self.result = run_models(
+                con,
+                as_of=self.as_of,
+                settings=self.settings,
+                point_in_time=self.point_in_time,
+                schema=self.schema,
+                data_as_of=data_as_of,
+            )
 
     def print_result(self) -> None:
-        if self.result is None:
+        result = self.result
+        if result is None:
             return
         console.print(
-            f"models: built {len(self.result.models)} relations, {self.result.tests_passed} "
-            f"data tests passed in {self.result.duration_s:.1f} s"
+            f"models: built {len(result.models)} relations, {result.tests_passed} "
+            f"data tests passed in {result.duration_s:.1f} s; marts in {result.schema}",
+            soft_wrap=True,
         )
-        print_compliance(console, self.result.compliance_by_priority, self.result.as_of)
+        console.print(as_of_note(result), soft_wrap=True)
+        print_compliance(console, result.compliance_by_priority, result.as_of)
 
 
 def _parse_as_of(value: str | None) -> datetime | None:

@@ -9,6 +9,7 @@ import pandas as pd
 from rich.console import Console, JustifyMethod
 from rich.table import Table
 
+from pipelines.models.runner import AS_OF_CLOCK, AS_OF_LAST_SYNC, ModelsResult
 from pipelines.sync import SyncResult
 
 RAW_TABLES = ("tickets", "comments", "work_hours", "billable_durations", "ticket_status_snapshots")
@@ -101,6 +102,27 @@ COMPLIANCE_COLUMNS = {
     "median_response_minutes": "median min",
     "p90_response_minutes": "p90 min",
 }
+
+
+def as_of_note(result: ModelsResult) -> str:
+    """One line on what the marts are true as of, and what an as-of build could not know."""
+    stamp = _stamp(result.as_of)
+    if result.point_in_time:
+        note = f"point in time: only what was known at {stamp} counts"
+        if result.current_attribute_tickets:
+            note += (
+                f"; {result.current_attribute_tickets:,} tickets have no recorded history "
+                "before then and use today's priority, status and owner"
+            )
+        return note
+    if result.as_of_basis == AS_OF_LAST_SYNC:
+        return f"as of {stamp}: the server time of the last sync whose data landed"
+    if result.as_of_basis == AS_OF_CLOCK:
+        return (
+            f"as of {stamp}: no sync history in this warehouse, so this machine's clock "
+            "judges tickets nobody answered yet"
+        )
+    return f"as of {stamp}"
 
 
 def print_compliance(console: Console, frame: pd.DataFrame, as_of: datetime) -> None:

@@ -58,7 +58,9 @@ LOADER_FILE_FORMAT: Final = "parquet"
 NOT_ADVANCED = "the watermark did not move: the next run starts from the last one that landed"
 MAX_FULL_SYNC_CHUNKS = 100_000
 
-AfterLoad = Callable[[Path], None]
+AfterLoad = Callable[[Path, datetime | None], None]
+"""Called with the working copy and the server time its data is true as of (None:
+unknown, e.g. a models-only rebuild: the step reads the sync history)."""
 """Called with the working copy after the data landed and before publishing (the models)."""
 
 
@@ -243,7 +245,7 @@ class _Run:
             self._fail(_explain(exc), exc)
         if self.after_load is not None:
             try:
-                self.after_load(self.warehouse.work)
+                self.after_load(self.warehouse.work, self._data_as_of())
             except Exception as exc:
                 # the raw data is complete and the models rolled back to their last good
                 # build: publish that, so analysts get today's data, and say what failed
@@ -268,6 +270,10 @@ class _Run:
             chunks=len(self.reports),
             reconcile=self.reconcile_report,
         )
+
+    def _data_as_of(self) -> datetime | None:
+        """The server time of this sync's start: the clock of its watermark."""
+        return self._combined_report().server_time if self.reports else None
 
     def _fail(self, message: str, exc: Exception) -> NoReturn:
         self._record("failed", message)
@@ -441,7 +447,7 @@ def refresh_after_load(duckdb_path: Path, step: AfterLoad) -> None:
         raise FileNotFoundError(f"{duckdb_path} does not exist: run `atera-sync run` first")
     with _run_lock(warehouse):
         warehouse.prepare()
-        step(warehouse.work)
+        step(warehouse.work, None)
         publish(warehouse)
 
 

@@ -6,6 +6,7 @@ import logging
 import os
 import stat
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -54,9 +55,9 @@ def open_to_others(*roots: Path) -> list[str]:
     ]
 
 
-def build_models(work: Path) -> None:
+def build_models(work: Path, data_as_of: datetime | None) -> None:
     with duckdb.connect(str(work)) as con:
-        run_models(con)
+        run_models(con, data_as_of=data_as_of)
 
 
 def tightening_lines(caplog: pytest.LogCaptureFixture) -> list[str]:

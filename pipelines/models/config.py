@@ -56,7 +56,8 @@ def _sla_targets() -> dict[str, float]:
 
 
 def _scoped_targets() -> tuple[ScopedTargets, ...]:
-    """`[models.sla_targets_by_customer.<id>]`, `[models.resolution_targets_by_contract.<id>]`, ..."""
+    """Targets per customer or contract: `[models.sla_targets_by_customer.<id>]`,
+    `[models.sla_targets_by_contract.<id>]` and the same for `resolution_targets`."""
     found: dict[tuple[str, int], dict[str, dict[str, float]]] = {}
     for scope in SCOPES:
         for kind in ("sla_targets", "resolution_targets"):

@@ -11,9 +11,9 @@ A run:
 3. runs `dbt build`: seeds, staging and intermediate in place, the marts into
    a build schema (`analytics__build`), every data test on them;
 4. only if every model built and every test passed, replaces the marts in
-   `analytics` (or the point-in-time schema) with the new ones in one transaction, column comments included,
-   and removes relations that the project no longer has (a warehouse built by
-   an older version is upgraded in place).
+   `analytics` (or the point-in-time schema) with the new ones in one transaction,
+   column comments included, and removes relations that the project no longer
+   has (a warehouse built by an older version is upgraded in place).
 
 So dashboards read either the previous build or the new one, never a
 half-built or failing one. Running twice gives the same result.

@@ -1,6 +1,6 @@
--- Every ticket known at as_of (every staged ticket in a live build) is in the SLA fact. (The fact's ticket_id is unique, not null
--- and a staged ticket: tests in schema.yml; together, the fact has exactly the staged
--- tickets, once each.)
+-- Every ticket known at as_of (every staged ticket in a live build) is in the SLA fact.
+-- (The fact's ticket_id is unique, not null and a staged ticket: tests in schema.yml;
+-- together, the fact has exactly the staged tickets, once each.)
 with
 
 tickets as (

@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -237,7 +238,7 @@ def test_a_reader_holding_the_warehouse_open_neither_blocks_the_run_nor_sees_hal
 def test_failing_models_still_publish_the_raw_data_and_fail_the_run(
     sandbox: AteraSandbox, synced: Path
 ):
-    def failing_models(work: Path) -> None:
+    def failing_models(work: Path, data_as_of: datetime | None) -> None:
         raise RuntimeError("data test assert_something failed")
 
     with pytest.raises(SyncError, match="SQL models failed") as failure:

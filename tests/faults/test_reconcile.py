@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -33,9 +34,9 @@ def test_reconcile_marks_deleted_tickets_and_the_marts_leave_them_out(
         sandbox.store.delete_ticket(ticket_id)
     sandbox.advance(3600)
 
-    def with_models(work: Path) -> None:
+    def with_models(work: Path, data_as_of: datetime | None) -> None:
         with duckdb.connect(str(work)) as con:
-            run_models(con)
+            run_models(con, data_as_of=data_as_of)
 
     result = run_sync(config, duckdb_path, reconcile=True, after_load=with_models)
     assert result.reconcile is not None

@@ -150,11 +150,23 @@ def raw_database(path: Path) -> RawDatabase:
     db.table(
         "ticket_versions",
         [
-            {"ticket_id": 3, "observed_at": at(30), "ticket_priority": "Critical",
-             "ticket_status": "Resolved", "customer_id": 1, "technician_contact_id": TECH,
-             "ticket_resolved_date": at(15)},
-            {"ticket_id": 10, "observed_at": at(50), "ticket_priority": "Low",
-             "ticket_status": "Open", "customer_id": 1, "technician_contact_id": TECH},
+            {
+                "ticket_id": 3,
+                "observed_at": at(30),
+                "ticket_priority": "Critical",
+                "ticket_status": "Resolved",
+                "customer_id": 1,
+                "technician_contact_id": TECH,
+                "ticket_resolved_date": at(15),
+            },
+            {
+                "ticket_id": 10,
+                "observed_at": at(50),
+                "ticket_priority": "Low",
+                "ticket_status": "Open",
+                "customer_id": 1,
+                "technician_contact_id": TECH,
+            },
         ],
         VERSION_COLUMNS,
     )
@@ -180,9 +192,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RawDatabase]:
     """The live build, then a point-in-time build into analytics_as_of."""
     db = raw_database(tmp_path_factory.mktemp("audit") / "audit.duckdb")
     run_models(db.con, as_of=LIVE_AS_OF, settings=ModelSettings(**SETTINGS))
-    run_models(
-        db.con, as_of=PIT, settings=ModelSettings(**SETTINGS), point_in_time=True
-    )
+    run_models(db.con, as_of=PIT, settings=ModelSettings(**SETTINGS), point_in_time=True)
     yield db
     db.con.close()
 
@@ -260,7 +270,10 @@ def test_point_in_time_uses_only_what_was_known(built: RawDatabase) -> None:
     # 2: the snapshot at +25 is known at +100
     assert (past[2]["sla_status"], past[2]["fulfilled_at"]) == ("met", at(20))
     # 10: Low at +50 per its version; Critical today
-    assert (past[10]["ticket_priority"], past[10]["attributes_source"]) == ("Low", "ticket_versions")
+    assert (past[10]["ticket_priority"], past[10]["attributes_source"]) == (
+        "Low",
+        "ticket_versions",
+    )
     assert (live[10]["ticket_priority"], live[10]["attributes_source"]) == ("Critical", "current")
     assert {row["as_of"] for row in past.values()} == {PIT}
     assert {row["as_of"] for row in live.values()} == {LIVE_AS_OF}

@@ -99,11 +99,12 @@ def test_pause_when_pending_skips_pending_minutes_before_the_first_response(
     assert sla[1]["sla_status"] == "met"
     assert sla[1]["due_at"] == ts("2024-01-01 11:40")
 
-    # 20 minutes counted before the pause; the clock would restart at as_of
-    assert sla[2]["elapsed_minutes"] == 20.0
-    assert sla[2]["paused_minutes"] == 100.0
+    # first seen Pending at 10:35 (LastActivityDate 10:20 is not trusted for a first
+    # observation): 35 minutes counted, 85 paused; the clock would restart at as_of
+    assert sla[2]["elapsed_minutes"] == 35.0
+    assert sla[2]["paused_minutes"] == 85.0
     assert sla[2]["sla_status"] == "pending"
-    assert sla[2]["due_at"] == ts("2024-01-01 12:40")
+    assert sla[2]["due_at"] == ts("2024-01-01 12:25")
 
     assert sla[3]["response_minutes"] == 70.0
     assert sla[3]["paused_minutes"] == 0.0

@@ -1,10 +1,10 @@
--- The first-response targets by priority in force, with their report order: the rows
--- of the seed sla_targets (model_inputs.sla_targets) without a customer or contract, with var sla_targets ([{ticket_priority, target_minutes},
--- ...], from [models.sla_targets]) replacing or adding priorities. Priorities are
--- spelled like staging spells them ('critical ' -> 'Critical'). priority_rank:
--- Critical 1, High 2, Medium 3, Low 4, then the other priorities from 5 on: those of
--- the var in the order given (as pipelines.models.settings ranks them), then the
--- seed's by name.
+-- The first-response targets by priority in force, with their report order: the rows of
+-- the seed sla_targets (model_inputs.sla_targets) without a customer or contract, with
+-- var sla_targets ([{ticket_priority, target_minutes}, ...], from [models.sla_targets])
+-- replacing or adding priorities. Priorities are spelled like staging spells them
+-- ('critical ' -> 'Critical'). priority_rank: Critical 1, High 2, Medium 3, Low 4, then
+-- the other priorities from 5 on: those of the var in the order given (as
+-- pipelines.models.settings ranks them), then the seed's by name.
 with
 
 seed_targets as (

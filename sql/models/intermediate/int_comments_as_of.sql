@@ -34,7 +34,8 @@ final as (
         or (
             comments.commented_at <= run_parameters.as_of
             and exists (
-                select 1 from tickets where tickets.ticket_id = comments.ticket_id
+                select 1 from tickets
+                where tickets.ticket_id = comments.ticket_id
             )
         )
 

@@ -1,4 +1,5 @@
--- Reads each ticket's SLA clocks, one per SLA (sla_kind), (see int_sla_calendar and int_ticket_sla_clock_segments):
+-- Reads each ticket's SLA clocks, one per SLA (sla_kind), (see int_sla_calendar and
+-- int_ticket_sla_clock_segments):
 --   elapsed_us: SLA time that counted between created_at and window_end;
 --   paused_us:  SLA time in that window that a Pending pause took away;
 --   due_at:     the instant the clock reaches the target (null without a target, or

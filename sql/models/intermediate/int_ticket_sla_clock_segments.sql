@@ -1,6 +1,7 @@
--- Each ticket's timeline from creation on, per SLA (sla_kind), cut into segments in which its SLA clock
--- runs (is_paused = false) or is paused (is_paused = true). The last segment runs
--- forever (segment_end null). Without pauses a ticket has one running segment.
+-- Each ticket's timeline from creation on, per SLA (sla_kind), cut into segments in
+-- which its SLA clock runs (is_paused = false) or is paused (is_paused = true). The
+-- last segment runs forever (segment_end null). Without pauses a ticket has one running
+-- segment.
 with
 
 sla_windows as (

@@ -67,13 +67,15 @@ snapshots_up_to_as_of as (
 
 version_at as (
 
-    select * from versions_up_to_as_of where recency = 1
+    select * from versions_up_to_as_of
+    where recency = 1
 
 ),
 
 snapshot_at as (
 
-    select * from snapshots_up_to_as_of where recency = 1
+    select * from snapshots_up_to_as_of
+    where recency = 1
 
 ),
 
@@ -82,9 +84,7 @@ combined as (
     select
         tickets.ticket_id,
         tickets.ticket_number,
-        case when version_at.ticket_id is not null
-            then version_at.ticket_title else tickets.ticket_title
-        end as ticket_title,
+        {{ atera_sync.version_or_current('ticket_title') }},
         tickets.description,
         case
             when version_at.ticket_id is not null then version_at.ticket_priority
@@ -96,54 +96,29 @@ combined as (
             when snapshot_at.ticket_id is not null then snapshot_at.ticket_status
             else tickets.ticket_status
         end as ticket_status,
-        case when version_at.ticket_id is not null
-            then version_at.ticket_type else tickets.ticket_type
-        end as ticket_type,
-        case when version_at.ticket_id is not null
-            then version_at.ticket_impact else tickets.ticket_impact
-        end as ticket_impact,
-        case when version_at.ticket_id is not null
-            then version_at.ticket_source else tickets.ticket_source
-        end as ticket_source,
-        case when version_at.ticket_id is not null
-            then version_at.customer_id else tickets.customer_id
-        end as customer_id,
-        case when version_at.ticket_id is not null
-            then version_at.customer_name else tickets.customer_name
-        end as customer_name,
-        case when version_at.ticket_id is not null
-            then version_at.contract_id else tickets.contract_id
-        end as contract_id,
-        case when version_at.ticket_id is not null
-            then version_at.end_user_id else tickets.end_user_id
-        end as end_user_id,
+        {{ atera_sync.version_or_current('ticket_type') }},
+        {{ atera_sync.version_or_current('ticket_impact') }},
+        {{ atera_sync.version_or_current('ticket_source') }},
+        {{ atera_sync.version_or_current('customer_id') }},
+        {{ atera_sync.version_or_current('customer_name') }},
+        {{ atera_sync.version_or_current('contract_id') }},
+        {{ atera_sync.version_or_current('end_user_id') }},
         tickets.end_user_email,
         tickets.end_user_first_name,
         tickets.end_user_last_name,
-        case when version_at.ticket_id is not null
-            then version_at.technician_contact_id else tickets.technician_contact_id
-        end as technician_contact_id,
-        case when version_at.ticket_id is not null
-            then version_at.technician_full_name else tickets.technician_full_name
-        end as technician_full_name,
+        {{ atera_sync.version_or_current('technician_contact_id') }},
+        {{ atera_sync.version_or_current('technician_full_name') }},
         tickets.technician_email,
         tickets.created_at,
-        case when version_at.ticket_id is not null
-            then version_at.resolved_at else tickets.resolved_at
-        end as resolved_at,
+        {{ atera_sync.version_or_current('resolved_at') }},
         tickets.api_first_response_at,
         tickets.api_first_response_field,
         tickets.last_activity_at,
         tickets.last_end_user_comment_at,
         tickets.last_technician_comment_at,
         tickets.atera_due_at,
-        case when version_at.ticket_id is not null
-            then version_at.atera_first_response_due_at
-            else tickets.atera_first_response_due_at
-        end as atera_first_response_due_at,
-        case when version_at.ticket_id is not null
-            then version_at.atera_closed_due_at else tickets.atera_closed_due_at
-        end as atera_closed_due_at,
+        {{ atera_sync.version_or_current('atera_first_response_due_at') }},
+        {{ atera_sync.version_or_current('atera_closed_due_at') }},
         case
             when not run_parameters.point_in_time then 'current'
             when version_at.ticket_id is not null then 'ticket_versions'

@@ -1,7 +1,8 @@
--- First-response (and, where set, resolution) targets by priority, in report order. Defaults from the ticket
--- contract (Critical 60, High 240, Medium 480, Low 1440 minutes); change them in
--- the [models.sla_targets] table of .dlt/config.toml. The relation keeps its name
--- analytics.sla_targets; the file is named apart from the seed sla_targets.
+-- First-response (and, where set, resolution) targets by priority, in report order.
+-- Defaults from the ticket contract (Critical 60, High 240, Medium 480, Low 1440
+-- minutes); change them in the [models.sla_targets] table of .dlt/config.toml. The
+-- relation keeps its name analytics.sla_targets; the file is named apart from the seed
+-- sla_targets.
 {{ config(alias='sla_targets') }}
 
 with

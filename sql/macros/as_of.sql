@@ -1,0 +1,8 @@
+{#- In int_tickets_as_of: `column` from the ticket version valid at as_of when the
+    ticket has one (`version_at`), else from the current ticket (`tickets`). -#}
+{% macro version_or_current(column) -%}
+    case
+        when version_at.ticket_id is not null then version_at.{{ column }}
+        else tickets.{{ column }}
+    end as {{ column }}
+{%- endmacro %}
