@@ -6,3 +6,11 @@
         else tickets.{{ column }}
     end as {{ column }}
 {%- endmacro %}
+
+
+{#- A raw timestamp as `timestamptz`. dlt writes timestamps with a time zone; a
+    timestamp without one (a table loaded some other way) means UTC: the build's
+    session time zone is UTC, so the cast never depends on the host's zone. -#}
+{% macro utc(column) -%}
+    cast({{ column }} as timestamptz)
+{%- endmacro %}

@@ -25,7 +25,7 @@ final as (
         comment_key,
         comment_id,
         ticket_id,
-        coalesce(comment_date, date) as commented_at,
+        {{ atera_sync.utc('coalesce(comment_date, date)') }} as commented_at,
         coalesce(comment_text, comment) as comment_text,
         comment_html,
         nullif(creator_contact_id, 0) as creator_contact_id,

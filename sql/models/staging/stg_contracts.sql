@@ -18,8 +18,8 @@ final as (
         contract_type,
         coalesce(active, false) as is_active,
         coalesce(is_default, false) as is_default,
-        start_date as starts_at,
-        end_date as ends_at
+        {{ atera_sync.utc('start_date') }} as starts_at,
+        {{ atera_sync.utc('end_date') }} as ends_at
 
     from source
 

@@ -17,8 +17,8 @@ final as (
         city,
         state,
         country,
-        created_on as created_at,
-        last_modified as modified_at
+        {{ atera_sync.utc('created_on') }} as created_at,
+        {{ atera_sync.utc('last_modified') }} as modified_at
 
     from source
 

@@ -23,8 +23,8 @@ renamed as (
         ticket_id,
         nullif(trim(ticket_status), '') as raw_ticket_status,
         nullif(trim(ticket_priority), '') as raw_ticket_priority,
-        observed_at,
-        last_activity_date as last_activity_at,
+        {{ atera_sync.utc('observed_at') }} as observed_at,
+        {{ atera_sync.utc('last_activity_date') }} as last_activity_at,
         _dlt_load_id as dlt_load_id
 
     from live

@@ -20,7 +20,7 @@ final as (
 
     select
         ticket_id,
-        observed_at,
+        {{ atera_sync.utc('observed_at') }} as observed_at,
         ticket_title,
         upper(left(nullif(trim(ticket_priority), ''), 1))
         || lower(substr(nullif(trim(ticket_priority), ''), 2)) as ticket_priority,
@@ -35,11 +35,12 @@ final as (
         end_user_id,
         technician_contact_id,
         technician_full_name,
-        ticket_resolved_date as resolved_at,
-        coalesce(first_response_date, technician_first_comment_date) as api_first_response_at,
-        first_response_due_date as atera_first_response_due_at,
-        closed_ticket_due_date as atera_closed_due_at,
-        last_activity_date as last_activity_at,
+        {{ atera_sync.utc('ticket_resolved_date') }} as resolved_at,
+        {{ atera_sync.utc('coalesce(first_response_date, technician_first_comment_date)') }}
+            as api_first_response_at,
+        {{ atera_sync.utc('first_response_due_date') }} as atera_first_response_due_at,
+        {{ atera_sync.utc('closed_ticket_due_date') }} as atera_closed_due_at,
+        {{ atera_sync.utc('last_activity_date') }} as last_activity_at,
         _dlt_load_id as dlt_load_id
 
     from live
