@@ -42,7 +42,8 @@ def atera_source(
     plan_sink: Callable[[SyncPlan], None] | None = None,
     privacy: Privacy | None = None,
 ) -> list[DltResource]:
-    """The Atera source: tickets, status snapshots, comments, work hours, billable durations.
+    """The Atera source: tickets, status snapshots, ticket versions, comments, work hours,
+    billable durations.
 
     Args:
         client: the Atera client (the runner builds it from `[sources.atera]`).
@@ -74,6 +75,7 @@ def atera_source(
         resources.tickets(run),
         children,  # not loaded: listed here so its batches feed all three transformers
         resources.ticket_status_snapshots(run),
+        resources.ticket_versions(run),
         children | resources.comments(run=run),
         children | resources.work_hours(run=run),
         children | resources.billable_durations(run=run),
