@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pipelines.sandbox.accounts import Accounts
+
 PRIORITIES = ("Low", "Medium", "High", "Critical")
 STATUSES = ("Open", "Pending", "Resolved", "Closed")
 TICKET_TYPES = ("Problem", "Request", "Incident", "Change")
@@ -769,6 +771,7 @@ class TicketStore:
         self.end_users: dict[int, EndUser] = {
             u.contact_id: u for c in gen.customers for u in c.end_users
         }
+        self.accounts = Accounts(gen.customers, seed, self.generated_at)  # customers, contracts
         self._tickets: dict[int, dict[str, Any]] = {t["TicketID"]: t for t in gen.tickets}
         self._modified: dict[int, datetime] = {
             tid: _from_epoch(ts) for tid, ts in gen.modified.items()
