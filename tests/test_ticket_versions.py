@@ -101,8 +101,10 @@ def test_every_sync_adds_a_version_and_keeps_the_earlier_ones(
         assert got == served[version["ticket_id"]]
     if sandbox.api_shape == "published":  # both shapes' first-response fields land
         assert any(v["technician_first_comment_date"] for v in before)
+        assert all(v["contract_id"] is not None for v in before)
     else:
         assert any(v["first_response_date"] for v in before)
+        assert all(v["contract_id"] is None for v in before)  # the contract has no ContractID
 
     sandbox.advance(3600)
     ticket_id, old, new = raise_priority(sandbox)

@@ -13,6 +13,8 @@
 * `comments`, `work_hours`: a ticket's records replace its earlier ones whole
   (merge key `ticket_id`), so edited and deleted records are right too.
 * `billable_durations`: one row per ticket.
+* `customers`, `contracts`: the account's customers and contracts, listed
+  before the extraction (`pipelines.atera.accounts`) and replaced whole.
 
 The API shape (`pipelines.atera.shapes`) decides which endpoints serve the
 children; the columns come from the raw schema (`pipelines.atera.schema`).
@@ -29,6 +31,8 @@ from pipelines.atera.records import column_name, in_batches, normalize_record
 from pipelines.atera.schema import (
     BILLABLE_DURATIONS,
     COMMENTS,
+    CONTRACTS,
+    CUSTOMERS,
     TICKET_STATUS_SNAPSHOTS,
     TICKET_VERSIONS,
     TICKETS,
@@ -57,6 +61,15 @@ def _merge_hints(table: RawTable) -> dict:
     if table.merge_key:
         hints["merge_key"] = table.merge_key
     return hints
+
+
+def _replace_hints(table: RawTable) -> dict:
+    return {
+        "name": table.name,
+        "primary_key": list(table.primary_key),
+        "write_disposition": "replace",
+        "columns": dlt_columns(table),
+    }
 
 
 @dlt.resource(**_merge_hints(TICKETS))
@@ -134,3 +147,15 @@ def work_hours(ticket_ids: list[int], run: Extraction) -> Iterator[Rows]:
 def billable_durations(ticket_ids: list[int], run: Extraction) -> Iterator[Rows]:
     """The billable duration of each ticket of a batch."""
     yield from run.shape().billable_durations(run, ticket_ids)
+
+
+@dlt.resource(**_replace_hints(CUSTOMERS))
+def customers(rows: Rows) -> Iterator[Rows]:
+    """The account's customers, listed whole (the table is replaced)."""
+    yield from in_batches(rows, BATCH_ROWS)
+
+
+@dlt.resource(**_replace_hints(CONTRACTS))
+def contracts(rows: Rows) -> Iterator[Rows]:
+    """The account's contracts, listed whole (the table is replaced); `Default` as `is_default`."""
+    yield from in_batches(rows, BATCH_ROWS)

@@ -107,9 +107,9 @@ def test_same_auth_and_rate_limit_as_the_ticket_routes(sb: AteraSandbox) -> None
     with client(sb, api_key="wrong") as wrong:
         assert wrong.get("/customers").status_code == 401
         assert wrong.get("/contracts/7001").status_code == 401
-    with make_sandbox(tickets=5, api_shape=sb.api_shape, rate_limit=3) as limited:
-        with client(limited) as api:
-            statuses = [api.get(path).status_code for path in ["/customers", "/contracts"] * 2]
+    limited = make_sandbox(tickets=5, api_shape=sb.api_shape, rate_limit=3)
+    with limited, client(limited) as api:
+        statuses = [api.get(path).status_code for path in ["/customers", "/contracts"] * 2]
     assert statuses == [200, 200, 200, 429]
 
 
