@@ -6,6 +6,7 @@ Both run :data:`sandbox_command` (``atera-sync`` registers it as its
     --host 127.0.0.1  --port 8765  --tickets 2847  --seed 42  --api-key sandbox-key
     --rate-limit 700  --latency-ms 0  --child-envelope items|paged
     --api-shape contract|published  --timestamp-format iso|iso7|dotnet|dotnet-offset
+    --sla-audit-tickets
 
 The hidden ``--dialect seed|v3`` is the deprecated name of ``--api-shape``.
 """
@@ -44,6 +45,7 @@ def serve(
     api_shape: str = CONTRACT,
     timestamp_format: str = ISO,
     *,
+    sla_audit_tickets: bool = False,
     dialect: str | None = None,
 ) -> None:
     """Start a sandbox, print how to reach it and serve until Ctrl-C.
@@ -61,6 +63,7 @@ def serve(
         stop_event: Stop serving when this event is set (for embedding and tests).
         api_shape: ``"contract"`` or ``"published"`` (see :mod:`pipelines.sandbox.shapes`).
         timestamp_format: ``"iso"``, ``"iso7"``, ``"dotnet"`` or ``"dotnet-offset"``.
+        sla_audit_tickets: Add the fixed SLA-audit tickets (:mod:`pipelines.sandbox.sla_audit`).
         dialect: Deprecated name of ``api_shape`` (a :class:`DeprecationWarning`).
     """
     if dialect is not None:
@@ -80,11 +83,12 @@ def serve(
         port=port,
         api_shape=api_shape,
         timestamp_format=timestamp_format,
+        sla_audit_tickets=sla_audit_tickets,
     )
     echo = echo or _print
     stop = stop_event or threading.Event()
     with sandbox:
-        echo(f"Atera sandbox serving {tickets} tickets ({_describe(sandbox)})")
+        echo(f"Atera sandbox serving {len(sandbox.store)} tickets ({_describe(sandbox)})")
         echo(f"  base URL: {sandbox.base_url}")
         echo(f"  API URL:  {sandbox.api_url}")
         if api_shape == PUBLISHED:
@@ -152,6 +156,12 @@ def _print(line: str) -> None:
     "dotnet: /Date(ms)/; dotnet-offset: /Date(ms+0100)/.",
 )
 @click.option(
+    "--sla-audit-tickets",
+    is_flag=True,
+    default=False,
+    help="Add three fixed tickets that exercise the SLA rules (pipelines/sandbox/sla_audit.py).",
+)
+@click.option(
     "--dialect",
     type=click.Choice(sorted(DEPRECATED_NAMES)),
     default=None,
@@ -171,6 +181,7 @@ def sandbox_command(
     child_envelope: str,
     api_shape: str,
     timestamp_format: str,
+    sla_audit_tickets: bool,
     dialect: str | None,
 ) -> None:
     """Serve the Atera sandbox (a local stand-in for Atera's ticket API)."""
@@ -187,6 +198,7 @@ def sandbox_command(
         child_envelope=child_envelope,
         api_shape=api_shape,
         timestamp_format=timestamp_format,
+        **({"sla_audit_tickets": True} if sla_audit_tickets else {}),  # off: serve's default
     )
 
 

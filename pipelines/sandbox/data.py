@@ -1133,6 +1133,19 @@ class TicketStore:
             self._touch(ticket_id, to_utc(self.clock()))
             return dict(record)
 
+    def set_first_response(self, ticket_id: int, when: datetime | None) -> None:
+        """Overwrite a ticket's FirstResponseDate (no API does this; fixed scenarios use it).
+
+        Atera's own field can disagree with the comments: later than the first
+        public technician comment, or even before the ticket's creation.
+
+        Raises:
+            SandboxError: 404 when the ticket does not exist.
+        """
+        with self._lock:
+            self._ticket(ticket_id)["FirstResponseDate"] = None if when is None else format_dt(when)
+            self._json_cache.pop(ticket_id, None)
+
     def delete_ticket(self, ticket_id: int) -> None:
         """Remove a ticket with its comments and work hours.
 
