@@ -16,6 +16,7 @@ from __future__ import annotations
 import threading
 import warnings
 from collections.abc import Callable
+from typing import Any
 
 import click
 from click.core import ParameterSource
@@ -198,8 +199,13 @@ def sandbox_command(
         child_envelope=child_envelope,
         api_shape=api_shape,
         timestamp_format=timestamp_format,
-        **({"sla_audit_tickets": True} if sla_audit_tickets else {}),  # off: serve's default
+        **_only_if_set(sla_audit_tickets=sla_audit_tickets),
     )
+
+
+def _only_if_set(**flags: bool) -> dict[str, Any]:
+    """The flags that are on (an off flag is left to ``serve``'s default)."""
+    return {name: True for name, value in flags.items() if value}
 
 
 def _shape_from_dialect(ctx: click.Context, dialect: str, api_shape: str) -> str:
