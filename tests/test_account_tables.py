@@ -46,11 +46,13 @@ def last_run(duckdb_path: Path) -> tuple[str, list[str]]:
     return status, json.loads(problems)
 
 
-def close_a_ticket_over_the_api(sandbox: AteraSandbox) -> int:
-    ticket = next(t for t in sandbox.snapshot()["tickets"] if t["TicketStatus"] == "Resolved")
+def move_a_ticket_over_the_api(sandbox: AteraSandbox) -> tuple[int, str]:
+    """Move a ticket that is not Closed on (to Resolved, or Resolved to Closed): (id, status)."""
+    ticket = next(t for t in sandbox.snapshot()["tickets"] if t["TicketStatus"] != "Closed")
+    status = "Closed" if ticket["TicketStatus"] == "Resolved" else "Resolved"
     with httpx.Client(base_url=sandbox.api_url, headers={"X-API-KEY": TEST_API_KEY}) as api:
-        api.post(f"/tickets/{ticket['TicketID']}", json={"TicketStatus": "Closed"})
-    return int(ticket["TicketID"])
+        api.post(f"/tickets/{ticket['TicketID']}", json={"TicketStatus": status}).raise_for_status()
+    return int(ticket["TicketID"]), status
 
 
 def test_customers_and_contracts_equal_the_sandbox_once_per_run(
@@ -115,15 +117,15 @@ def refused_listing_keeps_its_rows(sandbox: AteraSandbox, duckdb_path: Path, sta
     watermark_before = state_of(duckdb_path)["watermark"]
 
     sandbox.advance(3600)
-    closed = close_a_ticket_over_the_api(sandbox)
+    moved, moved_to = move_a_ticket_over_the_api(sandbox)
     sandbox.inject_fault(r"^/api/v3/contracts", status=status, times=None)
     result = run_sync(config, duckdb_path)
 
     # the tickets synced and the watermark moved as usual
     assert result.report.mode == "incremental"
     assert rows(
-        duckdb_path, f"select ticket_status from atera_raw.tickets where ticket_id = {closed}"
-    ) == [("Closed",)]
+        duckdb_path, f"select ticket_status from atera_raw.tickets where ticket_id = {moved}"
+    ) == [(moved_to,)]
     assert state_of(duckdb_path)["watermark"] > watermark_before
     # the contracts were not replaced (same rows, same load), the customers were
     assert rows(duckdb_path, "select * from atera_raw.contracts order by all") == contracts_before
@@ -154,7 +156,7 @@ def test_a_failing_listing_fails_the_run_and_loses_nothing(
     before_state = state_of(duckdb_path)
 
     sandbox.advance(3600)
-    closed = close_a_ticket_over_the_api(sandbox)
+    moved, moved_to = move_a_ticket_over_the_api(sandbox)
     sandbox.inject_fault(r"^/api/v3/customers", status=500, times=None)
     with pytest.raises(SyncError) as failure:
         run_sync(config, duckdb_path)
@@ -164,10 +166,10 @@ def test_a_failing_listing_fails_the_run_and_loses_nothing(
     assert state_of(duckdb_path) == before_state
     assert last_run(duckdb_path)[0] == "failed"
 
-    # the next run loads what the failed one did not, the closed ticket included
+    # the next run loads what the failed one did not, the moved ticket included
     sandbox.clear_faults()
     run_sync(config, duckdb_path)
     assert_warehouse_equals_sandbox(duckdb_path, sandbox)
     assert rows(
-        duckdb_path, f"select ticket_status from atera_raw.tickets where ticket_id = {closed}"
-    ) == [("Closed",)]
+        duckdb_path, f"select ticket_status from atera_raw.tickets where ticket_id = {moved}"
+    ) == [(moved_to,)]

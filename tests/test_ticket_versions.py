@@ -75,8 +75,8 @@ def expected_versions(sandbox: AteraSandbox) -> dict[int, dict[str, Any]]:
 
 
 def raise_priority(sandbox: AteraSandbox) -> tuple[int, str, str]:
-    """Change the priority of an open ticket over the write API: (id, old, new)."""
-    ticket = next(t for t in sandbox.snapshot()["tickets"] if t["TicketStatus"] == "Open")
+    """Change the priority of the newest ticket over the write API: (id, old, new)."""
+    ticket = sandbox.snapshot()["tickets"][-1]
     old = ticket["TicketPriority"]
     new = "Low" if old == "Critical" else "Critical"
     with httpx.Client(base_url=sandbox.api_url, headers={"X-API-KEY": TEST_API_KEY}) as api:
