@@ -293,7 +293,7 @@ class _Run:
                 raise
             self._collect(pipeline)
         full_refresh = self.full_refresh
-        for _ in range(MAX_FULL_SYNC_CHUNKS):
+        for chunk in range(MAX_FULL_SYNC_CHUNKS):
             plans: list[SyncPlan] = []
             source = atera_source(
                 client=client,
@@ -306,6 +306,7 @@ class _Run:
                 progress=self.progress,
                 privacy=self.privacy,
                 plan_sink=plans.append,
+                account_tables=chunk == 0,  # customers and contracts: once per run
             )
             try:
                 pipeline.run(source, loader_file_format=LOADER_FILE_FORMAT)

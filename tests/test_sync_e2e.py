@@ -26,6 +26,20 @@ def child_calls(sandbox: AteraSandbox, tickets: int) -> int:
     return CHILD_CALLS_PER_TICKET * tickets
 
 
+def account_calls(sandbox: AteraSandbox) -> int:
+    """Calls for the customer and contract listings of one run: one per 50 of each."""
+    snapshot = sandbox.snapshot()
+    return sum(max(1, -(-len(snapshot[table]) // 50)) for table in ("customers", "contracts"))
+
+
+def expected_contracts(sandbox: AteraSandbox) -> list[dict]:
+    """The API's contracts with `Default` under the name it lands as (`is_default`)."""
+    return [
+        {("IsDefault" if field == "Default" else field): value for field, value in c.items()}
+        for c in sandbox.snapshot()["contracts"]
+    ]
+
+
 def expected_comments(sandbox: AteraSandbox) -> list[dict]:
     """The API's comments with the key the pipeline gives them (the published API has none)."""
     comments = sandbox.snapshot()["comments"]
@@ -61,6 +75,8 @@ def assert_warehouse_equals_sandbox(duckdb_path: Path, sandbox: AteraSandbox) ->
         snapshot["billable_durations"],
         "TicketID" if sandbox.api_shape != "published" else "ticketId",
     )
+    assert_table_matches(duckdb_path, "customers", snapshot["customers"], "CustomerID")
+    assert_table_matches(duckdb_path, "contracts", expected_contracts(sandbox), "ContractID")
 
 
 def open_ticket_ids(sandbox: AteraSandbox) -> set[int]:
@@ -165,15 +181,20 @@ def test_full_then_incremental_syncs_mirror_the_sandbox(sandbox: AteraSandbox, t
     assert second.report.child_targets == len(expected_targets)
     listing_calls = sandbox.request_count("modified")
     assert listing_calls == 1
-    assert sandbox.request_count() == listing_calls + child_calls(sandbox, len(expected_targets))
+    assert sandbox.request_count() == (
+        listing_calls + child_calls(sandbox, len(expected_targets)) + account_calls(sandbox)
+    )
 
     sandbox.reset_request_log()
     third = run_sync(config, duckdb_path)
     assert third.report.tickets_listed == 0
     assert_warehouse_equals_sandbox(duckdb_path, sandbox)
-    # only the calls it must: one empty statusmodified page, then the open backlog
+    # only the calls it must: one empty statusmodified page, then the open backlog, and the
+    # customers and contracts
     open_now = open_ticket_ids(sandbox)
-    assert sandbox.request_count() == 1 + child_calls(sandbox, len(open_now))
+    assert sandbox.request_count() == (
+        1 + child_calls(sandbox, len(open_now)) + account_calls(sandbox)
+    )
     assert sandbox.request_count("/tickets?") == 0
     assert third.rows.get("tickets", 0) == 0
 
@@ -279,7 +300,12 @@ def _dates(duckdb_path: Path) -> dict[str, list[tuple]]:
         variants = [f"{t}.{c}" for t, c, _ in columns if "__v_" in c]
         dates: dict[str, list[tuple]] = {"variant columns": [tuple(variants)]}
         for table in sorted({t for t, _, _ in columns} - {"ticket_status_snapshots"}):
-            stamps = [c for t, c, kind in columns if t == table and kind.startswith("TIMESTAMP")]
+            stamps = [
+                c
+                for t, c, kind in columns
+                # observed_at is when a sync saw the data, not data the API sent
+                if t == table and kind.startswith("TIMESTAMP") and c != "observed_at"
+            ]
             if stamps:
                 sql = f"select {', '.join(stamps)} from atera_raw.{table} order by all"
                 dates[table] = con.execute(sql).fetchall()

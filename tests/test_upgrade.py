@@ -165,3 +165,65 @@ def test_a_current_sync_upgrades_a_0_1_warehouse_in_place(old_warehouse: Path, s
             "select count(*) from analytics.fct_ticket_first_response_sla"
         ).fetchone()
         assert tickets == old_tickets
+
+
+def test_a_0_1_warehouse_gets_ticket_versions_customers_contracts_and_contract_id(
+    old_warehouse: Path, shape: str
+) -> None:
+    with duckdb.connect(str(old_warehouse), read_only=True) as con:
+        assert {"ticket_versions", "customers", "contracts"}.isdisjoint(
+            {
+                t
+                for (t,) in con.execute(
+                    "select table_name from information_schema.tables "
+                    "where table_schema = 'atera_raw'"
+                ).fetchall()
+            }
+        )
+        assert "contract_id" not in columns(con, "tickets")
+        old_tickets = con.execute(
+            "select ticket_id, ticket_priority, last_activity_date from atera_raw.tickets"
+        ).fetchall()
+        old_snapshots = con.execute("select * from atera_raw.ticket_status_snapshots").fetchall()
+
+    with AteraSandbox(
+        api_key=FIXTURE_KEY, tickets=30, seed=5, now=FIXTURE_NOW, rate_limit=None, api_shape=shape
+    ) as sandbox:
+        sandbox.advance(3 * 3600)
+        changed = change_an_open_ticket(sandbox)
+        result = run_sync(config_for(sandbox), old_warehouse)
+        served = sandbox.snapshot()
+        changed_contract = next(
+            t.get("ContractID") for t in served["tickets"] if t["TicketID"] == changed
+        )
+
+    with duckdb.connect(str(old_warehouse), read_only=True) as con:
+        assert column_type(con, "tickets", "contract_id") == "BIGINT"
+        assert column_type(con, "contracts", "is_default") == "BOOLEAN"
+        # the history begins with this sync: the one ticket it listed, at its server time
+        versions = con.execute(
+            "select ticket_id, observed_at, ticket_priority from atera_raw.ticket_versions"
+        ).fetchall()
+        priority = next(t["TicketPriority"] for t in served["tickets"] if t["TicketID"] == changed)
+        assert versions == [(changed, result.report.server_time, priority)]
+        assert con.execute("select count(*) from atera_raw.customers").fetchone() == (
+            len(served["customers"]),
+        )
+        assert con.execute("select count(*) from atera_raw.contracts").fetchone() == (
+            len(served["contracts"]),
+        )
+        # the tickets the sync did not list are kept as they were, without a contract
+        kept = con.execute(
+            "select ticket_id, ticket_priority, last_activity_date, contract_id "
+            "from atera_raw.tickets where ticket_id <> ?",
+            [changed],
+        ).fetchall()
+        assert {row[:3] for row in kept} == {row for row in old_tickets if row[0] != changed}
+        assert {row[3] for row in kept} == {None}
+        contract_id = con.execute(
+            "select contract_id from atera_raw.tickets where ticket_id = ?", [changed]
+        ).fetchone()
+        assert contract_id == (changed_contract,)  # None on the contract shape
+        assert set(old_snapshots) <= set(
+            con.execute("select * from atera_raw.ticket_status_snapshots").fetchall()
+        )

@@ -32,6 +32,8 @@ TIMESTAMP_FIELDS = frozenset(
         "Date",
         "StartWorkHour",
         "EndWorkHour",
+        "CreatedOn",
+        "LastModified",
     }
 )
 """The API's date fields in both shapes, which land as UTC timestamps (kept apart from

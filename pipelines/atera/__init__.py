@@ -1,4 +1,4 @@
-"""dlt source for Atera tickets, comments, work hours and billable durations.
+"""dlt source for Atera tickets, comments, work hours, billable durations, customers, contracts.
 
 `atera_source` composes the resources of `pipelines.atera.resources` around
 one `Extraction` (client, plan, API shape). Where the pieces live:
@@ -9,6 +9,7 @@ one `Extraction` (client, plan, API shape). Where the pieces live:
 * `schema.py`: the raw tables and their typed columns, declared once;
 * `records.py`, `timestamps.py`: rows for loading, dates in every format Atera sends;
 * `privacy.py`: `[privacy]`: columns hashed or dropped before anything is written;
+* `accounts.py`: customers and contracts, listed whole;
 * `reconcile.py`: deleted tickets; `errors.py`, `settings.py`, `config.py`.
 """
 
@@ -21,6 +22,7 @@ import dlt
 from dlt.sources import DltResource
 
 from pipelines.atera import resources, settings
+from pipelines.atera.accounts import fetch_account_tables
 from pipelines.atera.client import AteraClient
 from pipelines.atera.extraction import Extraction
 from pipelines.atera.plan import ProgressCallback, SyncPlan
@@ -41,8 +43,10 @@ def atera_source(
     progress: ProgressCallback | None = None,
     plan_sink: Callable[[SyncPlan], None] | None = None,
     privacy: Privacy | None = None,
+    account_tables: bool = True,
 ) -> list[DltResource]:
-    """The Atera source: tickets, status snapshots, comments, work hours, billable durations.
+    """The Atera source: tickets, status snapshots, ticket versions, comments, work hours,
+    billable durations, and (with `account_tables`) customers and contracts.
 
     Args:
         client: the Atera client (the runner builds it from `[sources.atera]`).
@@ -55,6 +59,9 @@ def atera_source(
         progress: optional callback(stage, done, total).
         plan_sink: receives the SyncPlan, so the caller can read its report.
         privacy: columns to hash or drop before rows reach dlt (`[privacy]`).
+        account_tables: list the customers and contracts now (HTTP calls before the
+            extraction) and replace their tables in this load; a table whose listing
+            is not available to this account is left out, so it keeps its rows.
     """
     plan = SyncPlan(
         client,
@@ -69,12 +76,22 @@ def atera_source(
     if plan_sink is not None:
         plan_sink(plan)
     run = Extraction(client, plan, naive_zone, progress, privacy)
+    listed = (
+        fetch_account_tables(client, run.problems, naive_zone, privacy) if account_tables else {}
+    )
+    accounts = [ACCOUNT_RESOURCES[name](rows) for name, rows in listed.items()]
     children = resources.child_ticket_ids(run)
     return [
         resources.tickets(run),
         children,  # not loaded: listed here so its batches feed all three transformers
         resources.ticket_status_snapshots(run),
+        resources.ticket_versions(run),
         children | resources.comments(run=run),
         children | resources.work_hours(run=run),
         children | resources.billable_durations(run=run),
+        *accounts,
     ]
+
+
+ACCOUNT_RESOURCES = {"customers": resources.customers, "contracts": resources.contracts}
+"""Account table name -> the resource that loads its listed rows."""

@@ -517,6 +517,10 @@ class AteraClient:
 
     # -- endpoints --------------------------------------------------------
 
+    def list_all(self, path: str) -> list[dict]:
+        """Every item of a paged listing such as `/customers` or `/contracts` (see iter_pages)."""
+        return _collect(self.paginate(path))
+
     def iter_tickets(self) -> Iterator[list[dict]]:
         """Every ticket of the account, page by page."""
         return self.paginate(settings.TICKETS_PATH)

@@ -28,6 +28,10 @@ BILLABLE_DURATION_PATH = "/tickets/{ticket_id}/billableduration"
 BULK_BILLABLE_DURATION_PATH = "/tickets/billableduration"
 """Published v3: POST a JSON array of up to 50 ticket ids."""
 BULK_BILLABLE_MAX_IDS = 50
+CUSTOMERS_PATH = "/customers"
+"""The account's customers (paged), listed whole by every sync."""
+CONTRACTS_PATH = "/contracts"
+"""The account's contracts (paged), listed whole by every sync."""
 
 INCREMENTAL_ENDPOINTS = ("statusmodified", "lastmodified")
 AUTH_SCHEMES = ("x-api-key", "bearer")

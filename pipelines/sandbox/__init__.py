@@ -12,6 +12,15 @@ OpenAPI v3, each with the timestamp format of choice (:mod:`.timestamps`).
 Modules, one job each:
 
 * ``data.py``: the seeded data and the store that applies Atera's business rules.
+* ``accounts.py``: customers and contracts (``/customers``, ``/contracts``), one
+  default contract per customer and sometimes a second; the published tickets'
+  ``ContractID`` and contract-dependent ``FirstResponseDueDate``.
+* ``sla_audit.py``: with ``sla_audit_tickets=True``, three fixed tickets after the
+  seeded ones that exercise the SLA rules: (a) resolved within target and
+  answered publicly by a technician later (fulfilled by the resolution); (b) a
+  first-response field more than a minute later than an earlier public
+  technician comment; (c) a first-response field before the ticket's creation.
+  Their times and expected readings are in that module's docstring.
 * ``dtos.py``: the published shape's payloads (DTOs), built from the store.
 * ``shapes.py``: the API shape names (``contract``, ``published``) and their old names.
 * ``timestamps.py``: writing timestamps as ISO 8601, 7-digit ISO or .NET ``/Date()/``.

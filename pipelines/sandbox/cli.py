@@ -6,6 +6,7 @@ Both run :data:`sandbox_command` (``atera-sync`` registers it as its
     --host 127.0.0.1  --port 8765  --tickets 2847  --seed 42  --api-key sandbox-key
     --rate-limit 700  --latency-ms 0  --child-envelope items|paged
     --api-shape contract|published  --timestamp-format iso|iso7|dotnet|dotnet-offset
+    --sla-audit-tickets
 
 The hidden ``--dialect seed|v3`` is the deprecated name of ``--api-shape``.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 import threading
 import warnings
 from collections.abc import Callable
+from typing import Any
 
 import click
 from click.core import ParameterSource
@@ -44,6 +46,7 @@ def serve(
     api_shape: str = CONTRACT,
     timestamp_format: str = ISO,
     *,
+    sla_audit_tickets: bool = False,
     dialect: str | None = None,
 ) -> None:
     """Start a sandbox, print how to reach it and serve until Ctrl-C.
@@ -61,6 +64,7 @@ def serve(
         stop_event: Stop serving when this event is set (for embedding and tests).
         api_shape: ``"contract"`` or ``"published"`` (see :mod:`pipelines.sandbox.shapes`).
         timestamp_format: ``"iso"``, ``"iso7"``, ``"dotnet"`` or ``"dotnet-offset"``.
+        sla_audit_tickets: Add the fixed SLA-audit tickets (:mod:`pipelines.sandbox.sla_audit`).
         dialect: Deprecated name of ``api_shape`` (a :class:`DeprecationWarning`).
     """
     if dialect is not None:
@@ -80,11 +84,12 @@ def serve(
         port=port,
         api_shape=api_shape,
         timestamp_format=timestamp_format,
+        sla_audit_tickets=sla_audit_tickets,
     )
     echo = echo or _print
     stop = stop_event or threading.Event()
     with sandbox:
-        echo(f"Atera sandbox serving {tickets} tickets ({_describe(sandbox)})")
+        echo(f"Atera sandbox serving {len(sandbox.store)} tickets ({_describe(sandbox)})")
         echo(f"  base URL: {sandbox.base_url}")
         echo(f"  API URL:  {sandbox.api_url}")
         if api_shape == PUBLISHED:
@@ -152,6 +157,12 @@ def _print(line: str) -> None:
     "dotnet: /Date(ms)/; dotnet-offset: /Date(ms+0100)/.",
 )
 @click.option(
+    "--sla-audit-tickets",
+    is_flag=True,
+    default=False,
+    help="Add three fixed tickets that exercise the SLA rules (pipelines/sandbox/sla_audit.py).",
+)
+@click.option(
     "--dialect",
     type=click.Choice(sorted(DEPRECATED_NAMES)),
     default=None,
@@ -171,6 +182,7 @@ def sandbox_command(
     child_envelope: str,
     api_shape: str,
     timestamp_format: str,
+    sla_audit_tickets: bool,
     dialect: str | None,
 ) -> None:
     """Serve the Atera sandbox (a local stand-in for Atera's ticket API)."""
@@ -187,7 +199,13 @@ def sandbox_command(
         child_envelope=child_envelope,
         api_shape=api_shape,
         timestamp_format=timestamp_format,
+        **_only_if_set(sla_audit_tickets=sla_audit_tickets),
     )
+
+
+def _only_if_set(**flags: bool) -> dict[str, Any]:
+    """The flags that are on (an off flag is left to ``serve``'s default)."""
+    return {name: True for name, value in flags.items() if value}
 
 
 def _shape_from_dialect(ctx: click.Context, dialect: str, api_shape: str) -> str:

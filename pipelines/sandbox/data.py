@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pipelines.sandbox.accounts import Accounts
+
 PRIORITIES = ("Low", "Medium", "High", "Critical")
 STATUSES = ("Open", "Pending", "Resolved", "Closed")
 TICKET_TYPES = ("Problem", "Request", "Incident", "Change")
@@ -769,6 +771,7 @@ class TicketStore:
         self.end_users: dict[int, EndUser] = {
             u.contact_id: u for c in gen.customers for u in c.end_users
         }
+        self.accounts = Accounts(gen.customers, seed, self.generated_at)  # customers, contracts
         self._tickets: dict[int, dict[str, Any]] = {t["TicketID"]: t for t in gen.tickets}
         self._modified: dict[int, datetime] = {
             tid: _from_epoch(ts) for tid, ts in gen.modified.items()
@@ -1129,6 +1132,19 @@ class TicketStore:
             self._work_hours[ticket_id].append(record)
             self._touch(ticket_id, to_utc(self.clock()))
             return dict(record)
+
+    def set_first_response(self, ticket_id: int, when: datetime | None) -> None:
+        """Overwrite a ticket's FirstResponseDate (no API does this; fixed scenarios use it).
+
+        Atera's own field can disagree with the comments: later than the first
+        public technician comment, or even before the ticket's creation.
+
+        Raises:
+            SandboxError: 404 when the ticket does not exist.
+        """
+        with self._lock:
+            self._ticket(ticket_id)["FirstResponseDate"] = None if when is None else format_dt(when)
+            self._json_cache.pop(ticket_id, None)
 
     def delete_ticket(self, ticket_id: int) -> None:
         """Remove a ticket with its comments and work hours.

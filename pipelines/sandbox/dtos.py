@@ -20,12 +20,14 @@ the published description is silent, the sandbox decides:
 * ``TicketNumber`` is ``str(TicketID)``; ``TicketImpact`` comes from the
   priority and the ticket id (:func:`~pipelines.sandbox.data.default_impact`)
   unless set by a write; ``EndUserPhone`` and ``CustomerBusinessNumber`` are
-  fictional values derived from the ids; ``ContractID`` and ``RelatedTicketId``
-  are null and ``RelationType`` is ``"None"`` (the sandbox has no contracts or
-  relations).
+  fictional values derived from the ids; ``ContractID`` is the ticket's contract
+  (:mod:`pipelines.sandbox.accounts`); ``RelatedTicketId`` is null and
+  ``RelationType`` is ``"None"`` (the sandbox has no relations).
 * ``TechnicianFirstCommentDate`` is the contract's first-response date (nulls
   included); ``FirstResponseDueDate`` is creation + the first-response target of
-  the current priority; ``ClosedTicketDueDate`` is the contract's due date;
+  the current priority, times the factor of the ticket's contract's SLA policy
+  (:data:`~pipelines.sandbox.accounts.RESPONSE_TARGET_FACTORS`);
+  ``ClosedTicketDueDate`` is the contract's due date;
   ``FirstComment`` is the contract's description.
 * ``LastEndUserComment``/``LastTechnicianComment`` (and timestamps) are the
   latest comment by the ticket's end user / the latest public (not internal)
@@ -186,8 +188,11 @@ def ticket_dto(store: TicketStore, ticket_id: int, include_comments: bool = True
     last_tech = _last(
         c for c in comments if c["CreatorContactID"] in store.technicians and not c["IsInternal"]
     )
+    contract = store.accounts.contract_for(ticket_id, ticket["CustomerID"])
+    factor = store.accounts.response_target_factor(ticket_id, ticket["CustomerID"])
     created = parse_iso(ticket["TicketCreatedDate"])
-    response_due = created + timedelta(minutes=RESPONSE_TARGET_MINUTES[ticket["TicketPriority"]])
+    target = RESPONSE_TARGET_MINUTES[ticket["TicketPriority"]] * factor
+    response_due = created + timedelta(minutes=target)
     return {
         "TicketID": ticket_id,
         "TicketTitle": ticket["TicketTitle"],
@@ -219,7 +224,7 @@ def ticket_dto(store: TicketStore, ticket_id: int, include_comments: bool = True
         "TechnicianContactID": ticket["TechnicianContactID"],
         "TechnicianFullName": ticket["TechnicianFullName"],
         "TechnicianEmail": ticket["TechnicianEmail"],
-        "ContractID": None,
+        "ContractID": contract.contract_id if contract else None,
         "RelationType": "None",
         "RelatedTicketId": None,
     }

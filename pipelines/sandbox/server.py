@@ -43,6 +43,7 @@ from pipelines.sandbox.routes.common import (
     page_link,
 )
 from pipelines.sandbox.shapes import CONTRACT, normalize_api_shape
+from pipelines.sandbox.sla_audit import add_sla_audit_tickets
 from pipelines.sandbox.timestamps import ISO, normalize_timestamp_format, restamp
 
 __all__ = [
@@ -258,6 +259,8 @@ class AteraSandbox:
         timestamp_format: How timestamps are written: ``"iso"`` (default, each
             shape's own), ``"iso7"``, ``"dotnet"`` or ``"dotnet-offset"``, see
             :mod:`pipelines.sandbox.timestamps`.
+        sla_audit_tickets: Add the fixed tickets of :mod:`pipelines.sandbox.sla_audit`
+            after the seeded ones (their ids: :attr:`sla_audit_ids`).
         dialect: Deprecated name of ``api_shape`` (a :class:`DeprecationWarning`).
 
     Raises:
@@ -281,6 +284,7 @@ class AteraSandbox:
         retry_after_header: bool = True,
         timestamp_format: str = ISO,
         *,
+        sla_audit_tickets: bool = False,
         dialect: str | None = None,
     ) -> None:
         if child_envelope not in ("items", "paged"):
@@ -296,6 +300,8 @@ class AteraSandbox:
         self.port = port
         self.clock_offset = timedelta(0)
         self.store = TicketStore(tickets=tickets, seed=seed, now=now, clock=self.now)
+        #: Scenario -> ticket id of the SLA-audit tickets (empty unless asked for).
+        self.sla_audit_ids = add_sla_audit_tickets(self.store) if sla_audit_tickets else {}
         self.rate_limiter = RateLimiter(rate_limit, rate_window_seconds)
         self.request_log: list[tuple[str, str, str, int]] = []
         self._log_lock = threading.Lock()

@@ -26,6 +26,7 @@ OPTIONS = [
     "--rate-limit",
     "--latency-ms",
     "--child-envelope",
+    "--sla-audit-tickets",
     "--api-shape",
     "--timestamp-format",
 ]
@@ -69,6 +70,8 @@ def test_api_shape_and_timestamp_format_options(calls: list[dict[str, Any]]) -> 
     assert calls[0]["child_envelope"] == "paged"
     assert invoke("--api-shape", "v3").exit_code == 2  # old names only via --dialect
     assert invoke("--timestamp-format", "unix").exit_code == 2
+    assert invoke("--sla-audit-tickets").exit_code == 0
+    assert calls[-1]["sla_audit_tickets"] is True
 
 
 def test_deprecated_dialect_flag_still_works(calls: list[dict[str, Any]]) -> None:
@@ -138,6 +141,13 @@ def test_serve_published() -> None:
         body = httpx.get(f"{api_url}/tickets", headers=headers).json()
     assert body["totalItemCount"] == 10
     assert body["items"][0]["TicketCreatedDate"].startswith("/Date(")
+
+
+def test_serve_with_the_sla_audit_tickets() -> None:
+    with serving(sla_audit_tickets=True) as (lines, api_url):
+        assert "serving 13 tickets" in lines[0]
+        body = httpx.get(f"{api_url}/tickets", headers={"X-API-KEY": API_KEY}).json()
+    assert body["totalItems"] == 13
 
 
 def test_serve_accepts_the_deprecated_dialect_keyword() -> None:

@@ -726,7 +726,14 @@ def test_same_seed_same_data_in_both_api_shapes() -> None:
         "work_hours",
         "billable_durations",
         "work_hours_summaries",
+        "customers",
+        "contracts",
     ]
+    # customers and contracts are the same in both shapes but for their dates' format
+    for table in ("customers", "contracts"):
+        assert [r["CustomerID"] for r in contract[table]] == [
+            r["CustomerID"] for r in published[table]
+        ]
     assert list(published["comments"][0])[0] == "TicketID"
     for old, new in zip(
         contract["billable_durations"], published["billable_durations"], strict=True

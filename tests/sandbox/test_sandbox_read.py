@@ -162,7 +162,7 @@ def test_non_integer_ticket_id_is_400(api: httpx.Client) -> None:
 
 
 def test_unknown_route_is_404_and_wrong_method_405(api: httpx.Client) -> None:
-    response = api.get("/customers")
+    response = api.get("/devices")
     assert response.status_code == 404
     assert response.json() == {"message": "Not found"}
     assert api.get("/tickets/10001/attachments").status_code == 404
@@ -229,7 +229,23 @@ def test_billable_duration_zero_without_work(api: httpx.Client, sb: AteraSandbox
 
 def test_snapshot_matches_http(api: httpx.Client, sb: AteraSandbox) -> None:
     snap = sb.snapshot()
-    assert set(snap) == {"tickets", "comments", "work_hours", "billable_durations"}
+    assert set(snap) == {
+        "tickets",
+        "comments",
+        "work_hours",
+        "billable_durations",
+        "customers",
+        "contracts",
+    }
+    for table in ("customers", "contracts"):  # 40 customers, 1-2 contracts each
+        served = [
+            item
+            for page in (1, 2)
+            for item in api.get(f"/{table}", params={"page": page, "itemsInPage": 50}).json()[
+                "items"
+            ]
+        ]
+        assert served == snap[table]
     tid = snap["tickets"][7]["TicketID"]
     assert api.get(f"/tickets/{tid}/comments").json()["items"] == sorted(
         (c for c in snap["comments"] if c["TicketID"] == tid),

@@ -34,6 +34,8 @@ PATHS = {
         "/tickets/{tid}/comments",
         "/tickets/{tid}/workhours",
         "/tickets/{tid}/billableduration",
+        "/customers?itemsInPage=50",
+        "/contracts?itemsInPage=50",
     ],
     "published": [
         "/tickets?itemsInPage=50",
@@ -44,6 +46,8 @@ PATHS = {
         "/tickets/{tid}/workhours",
         "/tickets/{tid}/workhoursrecords?includeRates=true",
         "/workhours?itemsInPage=50",
+        "/customers?itemsInPage=50",
+        "/contracts?itemsInPage=50",
     ],
 }
 _DOTNET = re.compile(r"/Date\((-?\d+)([+-]\d{4})?\)/")

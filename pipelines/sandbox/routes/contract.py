@@ -4,14 +4,25 @@ Routes (under ``/api/v3``) and the shapes they answer in are the store's own
 (:class:`~pipelines.sandbox.data.TicketStore`): the paging envelope with
 ``totalItems``, ``statusmodified?modifiedAfter=``, comments with ``CommentID``,
 ``{"items": [...]}`` (or paged) child lists, ``X-API-KEY`` auth and
-``{"message": ...}`` errors.
+``{"message": ...}`` errors. The contract does not describe customers and
+contracts: they are served as the published ``CustomerDto``/``ContractDto`` in
+this shape's envelope and dates (:mod:`.accounts`).
 """
 
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
-from pipelines.sandbox.data import ISO_EXAMPLE, SandboxError, encode_json, paginate, parse_iso
+from pipelines.sandbox.data import (
+    ISO_EXAMPLE,
+    SandboxError,
+    encode_json,
+    format_dt,
+    paginate,
+    parse_iso,
+)
+from pipelines.sandbox.routes.accounts import account_routes, account_snapshot
 from pipelines.sandbox.routes.common import (
     Body,
     Json,
@@ -41,6 +52,8 @@ TIMESTAMP_FIELDS = frozenset(
         "CommentDate",
         "StartDate",
         "EndDate",
+        "CreatedOn",
+        "LastModified",
     }
 )
 
@@ -102,6 +115,14 @@ def _billable_duration(ctx: RouteContext, req: Request) -> Reply:
     return 200, ctx.store.billable_duration(ticket_id_of(req.arg))
 
 
+def _stamp(value: datetime | None) -> str | None:
+    return None if value is None else format_dt(value)
+
+
+def _page(ctx: RouteContext, req: Request, items: list[Json]) -> Json:
+    return paginate(items, *paging(req.query))
+
+
 #: The routes of the contract shape (under ``/api/v3``).
 ROUTES: Routes = [
     (re.compile(r"^/tickets$"), {"GET": _list_tickets, "POST": _create_ticket}),
@@ -110,6 +131,7 @@ ROUTES: Routes = [
     (re.compile(r"^/tickets/([^/]+)/comments$"), {"GET": _list_comments, "POST": _add_comment}),
     (re.compile(r"^/tickets/([^/]+)/workhours$"), {"GET": _list_work_hours}),
     (re.compile(r"^/tickets/([^/]+)/billableduration$"), {"GET": _billable_duration}),
+    *account_routes(_page, _stamp, re.compile),
 ]
 
 
@@ -138,5 +160,5 @@ SPEC = ShapeSpec(
     store_error=_store_error,
     fault_body=_fault_body,
     timestamp_fields=TIMESTAMP_FIELDS,
-    snapshot=lambda store: store.snapshot(),
+    snapshot=lambda store: {**store.snapshot(), **account_snapshot(store, _stamp)},
 )

@@ -24,6 +24,8 @@ sandbox decides:
   ``Authorization: Bearer``.
 * Errors are ProblemDetails (``application/problem+json``), except 401, which
   has an empty body.
+* ``/customers`` and ``/contracts`` (:mod:`.accounts`) ignore the published
+  ``FromLastModifiedDate`` and ``SortBy`` filters: they list everything by id.
 """
 
 from __future__ import annotations
@@ -40,12 +42,14 @@ from pipelines.sandbox.dtos import (
     comment_dto,
     durations_dto,
     problem,
+    published_timestamp,
     snapshot,
     summary_dto,
     ticket_dto,
     work_hours_dto,
     workhour_record_dto,
 )
+from pipelines.sandbox.routes.accounts import account_routes, account_snapshot
 from pipelines.sandbox.routes.common import (
     Body,
     Json,
@@ -77,6 +81,10 @@ TIMESTAMP_FIELDS = frozenset(
         "Date",
         "StartWorkHour",
         "EndWorkHour",
+        "CreatedOn",
+        "LastModified",
+        "StartDate",
+        "EndDate",
     }
 )
 
@@ -443,6 +451,9 @@ ROUTES: Routes = [
     (_route(r"^/tickets/([^/]+)/billableduration$"), {"GET": _billable_duration}),
     (_route(r"^/tickets/([^/]+)/nonbillableduration$"), {"GET": _non_billable_duration}),
     (_route(r"^/workhours$"), {"GET": _account_work_hours}),
+    *account_routes(
+        lambda ctx, req, items: paged(ctx, req, items, dict), published_timestamp, _route
+    ),
 ]
 
 
@@ -475,5 +486,5 @@ SPEC = ShapeSpec(
     store_error=_store_error,
     fault_body=_fault_body,
     timestamp_fields=TIMESTAMP_FIELDS,
-    snapshot=snapshot,
+    snapshot=lambda store: {**snapshot(store), **account_snapshot(store, published_timestamp)},
 )
