@@ -85,5 +85,11 @@ def fetch_account_tables(
 
 
 def renamed(record: dict[str, Any]) -> dict[str, Any]:
-    """A record with the fields of RENAMED_FIELDS under their new names."""
-    return {RENAMED_FIELDS.get(field, field): value for field, value in record.items()}
+    """A record with the fields of RENAMED_FIELDS under their new names, empty fields left
+    out (declared columns exist anyway; an undeclared field that no record fills would
+    only make dlt warn on every run)."""
+    return {
+        RENAMED_FIELDS.get(field, field): value
+        for field, value in record.items()
+        if value is not None
+    }
