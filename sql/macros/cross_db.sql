@@ -214,3 +214,54 @@
 {% macro default__from_local(local_ts, zone) -%}
     (cast({{ local_ts }} as timestamp) at time zone {{ zone }})
 {%- endmacro %}
+
+
+{#- Every date from `first_column` to `last_column` (inclusive) of the one-row
+    `relation`, one row each, as a column `day`. -#}
+{% macro days_between(relation, first_column, last_column) -%}
+    {{ return(adapter.dispatch('days_between', 'atera_sync')(relation, first_column, last_column)) }}
+{%- endmacro %}
+
+{% macro duckdb__days_between(relation, first_column, last_column) -%}
+    select
+        cast(
+            unnest(
+                generate_series(
+                    cast({{ first_column }} as timestamp),
+                    cast({{ last_column }} as timestamp),
+                    interval '1 day'
+                )
+            ) as date
+        ) as day
+    from {{ relation }}
+{%- endmacro %}
+
+{% macro default__days_between(relation, first_column, last_column) -%}
+    select
+        cast(
+            generate_series(
+                cast({{ first_column }} as timestamp),
+                cast({{ last_column }} as timestamp),
+                interval '1 day'
+            ) as date
+        ) as day
+    from {{ relation }}
+{%- endmacro %}
+
+
+{#- The local date in `zone` of the instant `ts`. -#}
+{% macro local_date(ts, zone) -%}
+    cast({{ atera_sync.to_local(ts, zone) }} as date)
+{%- endmacro %}
+
+
+{#- The backlog age buckets, as the rows of a `values` list of (age_bucket_rank,
+    age_bucket, min_age_days, max_age_days): calendar days, max exclusive, null for the
+    last bucket. 'no created date' (rank 6) is added by the marts that need it. -#}
+{% macro age_bucket_values() -%}
+    (1, '< 1 day', 0.0, 1.0),
+    (2, '1-3 days', 1.0, 3.0),
+    (3, '3-7 days', 3.0, 7.0),
+    (4, '7-30 days', 7.0, 30.0),
+    (5, '30+ days', 30.0, null)
+{%- endmacro %}

@@ -21,11 +21,7 @@ age_buckets as (
 
     select * from (
         values
-        (1, '< 1 day', 0.0, 1.0),
-        (2, '1-3 days', 1.0, 3.0),
-        (3, '3-7 days', 3.0, 7.0),
-        (4, '7-30 days', 7.0, 30.0),
-        (5, '30+ days', 30.0, null)
+        {{ atera_sync.age_bucket_values() }}
     ) as buckets (age_bucket_rank, age_bucket, min_age_days, max_age_days)  -- noqa: AL05
 
 ),
@@ -115,6 +111,12 @@ aggregated as (
 
 ),
 
+run_parameters as (
+
+    select * from {{ ref('run_parameters') }}
+
+),
+
 final as (
 
     select
@@ -124,9 +126,11 @@ final as (
         cast(coalesce(aggregated.sla_breached, 0) as bigint) as sla_breached,
         aggregated.oldest_created_at,
         cast(grid.priority_rank as integer) as priority_rank,
-        cast(grid.age_bucket_rank as integer) as age_bucket_rank
+        cast(grid.age_bucket_rank as integer) as age_bucket_rank,
+        run_parameters.as_of
 
     from grid
+    cross join run_parameters
     left join aggregated
         on
             grid.ticket_priority = aggregated.ticket_priority

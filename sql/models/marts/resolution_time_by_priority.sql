@@ -61,6 +61,12 @@ aggregated as (
 
 ),
 
+run_parameters as (
+
+    select * from {{ ref('run_parameters') }}
+
+),
+
 final as (
 
     select
@@ -70,9 +76,11 @@ final as (
             as median_resolution_hours,
         {{ atera_sync.sla_round('aggregated.p90_resolution_hours', 2) }}
             as p90_resolution_hours,
-        cast(priorities.priority_rank as integer) as priority_rank
+        cast(priorities.priority_rank as integer) as priority_rank,
+        run_parameters.as_of
 
     from priorities
+    cross join run_parameters
     left join aggregated
         on priorities.ticket_priority = aggregated.ticket_priority
     order by priorities.priority_rank

@@ -43,6 +43,12 @@ rolled_up as (
 
 ),
 
+run_parameters as (
+
+    select * from {{ ref('run_parameters') }}
+
+),
+
 final as (
 
     select
@@ -56,9 +62,11 @@ final as (
         rolled_up.compliance_pct,
         rolled_up.median_response_minutes,
         rolled_up.p90_response_minutes,
-        cast(priorities.priority_rank as integer) as priority_rank
+        cast(priorities.priority_rank as integer) as priority_rank,
+        run_parameters.as_of
 
     from priorities
+    cross join run_parameters
     left join rolled_up
         on priorities.ticket_priority = rolled_up.ticket_priority
     order by priorities.priority_rank

@@ -20,22 +20,30 @@ rolled_up as (
 
 ),
 
+run_parameters as (
+
+    select * from {{ ref('run_parameters') }}
+
+),
+
 final as (
 
     select
-        technician_contact_id,
-        cast(technician_full_name as varchar) as technician_full_name,
-        tickets,
-        met,
-        breached,
-        pending,
-        unknown,
-        compliance_pct,
-        median_response_minutes,
-        p90_response_minutes
+        rolled_up.technician_contact_id,
+        cast(rolled_up.technician_full_name as varchar) as technician_full_name,
+        rolled_up.tickets,
+        rolled_up.met,
+        rolled_up.breached,
+        rolled_up.pending,
+        rolled_up.unknown,
+        rolled_up.compliance_pct,
+        rolled_up.median_response_minutes,
+        rolled_up.p90_response_minutes,
+        run_parameters.as_of
 
     from rolled_up
-    order by technician_contact_id nulls last
+    cross join run_parameters
+    order by rolled_up.technician_contact_id nulls last
 
 )
 

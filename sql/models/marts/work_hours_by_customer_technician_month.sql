@@ -81,9 +81,11 @@ final as (
         cast(aggregated.billable_hours as double precision) as billable_hours,
         cast(aggregated.non_billable_hours as double precision) as non_billable_hours,
         cast(aggregated.total_hours as double precision) as total_hours,
-        cast(aggregated.work_hour_records as bigint) as work_hour_records
+        cast(aggregated.work_hour_records as bigint) as work_hour_records,
+        run_parameters.as_of
 
     from aggregated
+    cross join run_parameters
     left join technicians
         on aggregated.technician_contact_id = technicians.technician_contact_id
     order by
