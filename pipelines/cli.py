@@ -2,10 +2,12 @@
 
 Commands: `run` (sync, then build the SQL models), `models` (build the SQL
 models only), `reconcile` (sync, then find deleted tickets), `docs` (the dbt
-docs site), `sandbox` (serve the built-in Atera sandbox).
+docs site), `status` (is the warehouse fresh?), `sandbox` (serve the built-in
+Atera sandbox).
 
 Exit codes: 0 success, 1 the sync or a data test failed, 2 a setting is
 missing or wrong, 3 another run is already writing the same DuckDB file.
+`status` adds its own: 4 the last run failed, 5 stale, 6 no warehouse or no run yet.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from pipelines.models import (
 from pipelines.private_files import private_umask, warn_if_readable_secrets
 from pipelines.progress import ProgressReporter
 from pipelines.sandbox.cli import sandbox_command
+from pipelines.status_cli import status_command
 from pipelines.summary import print_compliance, print_sync_summary
 from pipelines.sync import (
     DEFAULT_DUCKDB_PATH,
@@ -240,6 +243,7 @@ def docs(duckdb_path: Path, out_dir: Path) -> None:
 # the sandbox keeps its one command line with itself, so that `atera-sync sandbox`
 # and `python -m pipelines.sandbox` take the same options
 main.add_command(sandbox_command, name="sandbox")
+main.add_command(status_command, name="status")
 
 
 def _load_config() -> AteraConfiguration:
