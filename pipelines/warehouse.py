@@ -47,6 +47,7 @@ from typing import Any
 
 import duckdb
 
+from pipelines.log_output import mask_secrets
 from pipelines.models.dbt_build import work_dir_for
 from pipelines.private_files import (
     create_private_file,
@@ -263,8 +264,8 @@ def history_row(
         "watermark_after": watermark_after,
         "server_time": server_time,
         "missing_ticket_ids": json.dumps(sorted(missing_ticket_ids)),
-        "problems": json.dumps(problems[:1000]),
-        "error": error,
+        "problems": mask_secrets(json.dumps(problems[:1000])),
+        "error": None if error is None else mask_secrets(error),
     }
 
 
