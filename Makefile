@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install run test lint sandbox bench cassettes docs clean
+.PHONY: help install run demo-reset test test-lowest lint sandbox bench cassettes docs clean
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-10s %s\n", $$1, $$2}'
@@ -19,6 +19,9 @@ install: $(STAMP) ## Create .venv and install the project with its dev tools
 
 run: $(STAMP) ## Sync Atera (or the built-in sandbox when no API key is set) into data/atera.duckdb
 	$(BIN)/atera-sync run
+
+demo-reset: $(STAMP) ## Start the demo over: a new sandbox world, an empty data/atera.duckdb
+	$(BIN)/python -m pipelines.sandbox.world_state reset --duckdb data/atera.duckdb
 
 test: $(STAMP) ## Run the test suite
 	$(BIN)/python -m pytest

@@ -177,7 +177,7 @@ def _sync_and_report(
                     "no Atera API key is configured for --base-url: set [sources.atera] "
                     "api_key in .dlt/secrets.toml or SOURCES__ATERA__API_KEY",
                 )
-            base_url = _start_demo_sandbox(stack, config)
+            base_url = _start_demo_sandbox(stack, config, duckdb_path)
         if base_url:
             try:
                 api_url_from(base_url)
@@ -277,12 +277,15 @@ def _load_config() -> AteraConfiguration:
     return config
 
 
-def _start_demo_sandbox(stack: ExitStack, config: AteraConfiguration) -> str:
+def _start_demo_sandbox(stack: ExitStack, config: AteraConfiguration, duckdb_path: Path) -> str:
     from pipelines.sandbox import AteraSandbox
+    from pipelines.sandbox.world_state import demo_world, world_file_for
 
     sandbox_server = stack.enter_context(
         AteraSandbox(api_key=DEMO_API_KEY, rate_limit=DEMO_RATE_LIMIT_PER_MINUTE)
     )
+    # the demo's data is kept beside the warehouse and only moves on between runs
+    stack.enter_context(demo_world(sandbox_server, world_file_for(duckdb_path)))
     config.api_key = DEMO_API_KEY
     config.rate_limit_per_minute = DEMO_RATE_LIMIT_PER_MINUTE
     _output.notice(
