@@ -21,13 +21,14 @@ Stale wins over failed: a stale warehouse is the worse news for whoever reads it
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
-
-from pipelines.warehouse import HISTORY_TABLE
 
 EXIT_FRESH = 0
 EXIT_LAST_RUN_FAILED = 4
@@ -36,6 +37,9 @@ EXIT_NO_RUN = 6
 EXIT_CODES = {"fresh": EXIT_FRESH, "failed": EXIT_LAST_RUN_FAILED, "stale": EXIT_STALE}
 
 DEFAULT_MAX_AGE = "26h"
+# the names the sync writes (pipelines.warehouse, pipelines.sync); repeated here so that
+# `atera-sync status` loads neither dlt nor dbt (tests/test_status.py keeps them equal)
+HISTORY_TABLE = "atera_meta.sync_runs"
 STATE_TABLE = "atera_raw._dlt_pipeline_state"
 LOADS_TABLE = "atera_raw._dlt_loads"
 PIPELINE_NAME = "atera_sync"
@@ -209,11 +213,22 @@ def read_watermark(cursor: Cursor) -> datetime | None:
     rows = cursor.fetchall()
     if not rows:
         return None
-    from dlt.common.versioned_state import decompress_state
-
-    state = decompress_state(rows[0][0])
+    state = decode_dlt_state(rows[0][0])
     watermark = state.get("sources", {}).get(SOURCE_NAME, {}).get("watermark")
     return _utc(datetime.fromisoformat(watermark)) if watermark else None
+
+
+def decode_dlt_state(text: str) -> dict[str, Any]:
+    """dlt's stored state: zlib-compressed JSON in base64 (older dlt: plain JSON).
+
+    Only plain values are read from it (the watermark is an ISO 8601 string), so
+    dlt's typed-JSON markers on other values do not matter here.
+    """
+    try:
+        raw = zlib.decompress(base64.b64decode(text, validate=True))
+    except (binascii.Error, zlib.error):
+        return dict(json.loads(text))
+    return dict(json.loads(raw))
 
 
 def _table_exists(cursor: Cursor, schema: str, table: str) -> bool:

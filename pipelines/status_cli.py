@@ -28,8 +28,8 @@ from pipelines.status import (
     read_status,
     status_json,
 )
-from pipelines.sync import DEFAULT_DUCKDB_PATH
 
+DEFAULT_DUCKDB_PATH = Path("data/atera.duckdb")  # as pipelines.sync, without loading dlt
 EXIT_BAD_OPTION = 2
 EXIT_WAREHOUSE_BUSY = 3
 OPEN_ATTEMPTS = 20

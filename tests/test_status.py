@@ -113,3 +113,16 @@ def test_status_reads_beside_an_open_reader_in_another_process(synced: Path) -> 
         )
     assert completed.returncode == 0, completed.stderr
     assert json.loads(completed.stdout)["status"] == "fresh"
+
+
+def test_status_reads_the_names_the_sync_writes(synced: Path) -> None:
+    from pipelines import status, status_cli, sync, warehouse
+
+    assert status.HISTORY_TABLE == warehouse.HISTORY_TABLE
+    assert status.PIPELINE_NAME == sync.PIPELINE_NAME
+    assert status_cli.DEFAULT_DUCKDB_PATH == sync.DEFAULT_DUCKDB_PATH
+    # the state as dlt itself restores it
+    assert status.read_watermark is not None
+    with duckdb.connect(str(synced), read_only=True) as con:
+        watermark = status.read_watermark(con.cursor())
+    assert watermark == datetime.fromisoformat(state_of(synced)["watermark"])
