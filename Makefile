@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install run test lint sandbox bench cassettes docs clean
+.PHONY: help install run demo-reset test test-lowest lint sandbox bench cassettes docs clean
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-10s %s\n", $$1, $$2}'
@@ -20,8 +20,24 @@ install: $(STAMP) ## Create .venv and install the project with its dev tools
 run: $(STAMP) ## Sync Atera (or the built-in sandbox when no API key is set) into data/atera.duckdb
 	$(BIN)/atera-sync run
 
+demo-reset: $(STAMP) ## Start the demo over: a new sandbox world, an empty data/atera.duckdb
+	$(BIN)/python -m pipelines.sandbox.world_state reset --duckdb data/atera.duckdb
+
 test: $(STAMP) ## Run the test suite
 	$(BIN)/python -m pytest
+
+# The lowest versions pyproject.toml allows, in a venv of their own. A subset that covers
+# each dependency's part (client and rate limiter, dlt loads, dbt build, the CLI) keeps CI
+# short; see docs/operations.md, "Dependency floors".
+LOWEST := .venv-lowest
+LOWEST_TESTS := tests/atera tests/test_sync_e2e.py tests/test_sync_failures.py \
+	tests/test_models_on_sandbox.py tests/test_status.py
+
+test-lowest: $(STAMP) ## Run the core tests against the lowest dependency versions allowed
+	$(BIN)/python -m pip install --quiet "uv>=0.4"
+	$(BIN)/uv venv --quiet --clear --python $(BIN)/python $(LOWEST)
+	VIRTUAL_ENV=$(LOWEST) $(BIN)/uv pip install --quiet --resolution lowest-direct -e ".[dev]"
+	$(LOWEST)/bin/python -m pytest -p no:cacheprovider $(LOWEST_TESTS)
 
 lint: $(STAMP) ## Lint (ruff, with complexity at most 10), check formatting, type-check (mypy), lint SQL
 	$(BIN)/ruff check pipelines tests benchmarks
@@ -45,4 +61,4 @@ cassettes: $(STAMP) ## Re-record the vcrpy cassettes against the sandbox
 	$(BIN)/python -m tests.record_cassettes
 
 clean: ## Remove the virtualenv and local data
-	rm -rf $(VENV) data site .pytest_cache sql/target sql/logs
+	rm -rf $(VENV) $(LOWEST) data site .pytest_cache sql/target sql/logs

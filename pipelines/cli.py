@@ -2,32 +2,33 @@
 
 Commands: `run` (sync, then build the SQL models), `models` (build the SQL
 models only), `reconcile` (sync, then find deleted tickets), `docs` (the dbt
-docs site), `sandbox` (serve the built-in Atera sandbox).
+docs site), `status` (is the warehouse fresh?), `sandbox` (serve the built-in
+Atera sandbox).
 
 Exit codes: 0 success, 1 the sync or a data test failed, 2 a setting is
 missing or wrong, 3 another run is already writing the same DuckDB file.
+`status` adds its own: 4 the last run failed, 5 stale, 6 no warehouse or no run yet.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 import duckdb
-from rich.console import Console
-from rich.logging import RichHandler
-from rich.markup import escape
 
 from pipelines import __version__
 from pipelines.atera.client import api_url_from
 from pipelines.atera.config import AteraConfiguration, load_atera_configuration
 from pipelines.atera.errors import ConfigurationError
 from pipelines.atera.privacy import load_privacy
+from pipelines.log_output import LOG_FORMATS, RICH, configure_logging, register_secret
 from pipelines.models import (
     ModelsError,
     ModelSettingsError,
@@ -38,8 +39,9 @@ from pipelines.models import (
 from pipelines.models.runner import marts_schema_for
 from pipelines.private_files import private_umask, warn_if_readable_secrets
 from pipelines.progress import ProgressReporter
+from pipelines.run_output import Output, output_for
 from pipelines.sandbox.cli import sandbox_command
-from pipelines.summary import as_of_note, print_compliance, print_sync_summary
+from pipelines.status_cli import status_command
 from pipelines.sync import (
     DEFAULT_DUCKDB_PATH,
     SyncAlreadyRunning,
@@ -58,16 +60,30 @@ SECRETS_FILE = Path(".dlt/secrets.toml")
 """Where dlt reads the API key in the working directory; a warning names it when other
 users can read it."""
 
-# a log file is no terminal: give the tables room instead of rich's default 80 columns
-console = Console(width=None if sys.stdout.isatty() else 120)
 logger = logging.getLogger("atera_sync")
 
+# on a terminal: colour, tables, a live progress bar; elsewhere: whole plain lines or JSON
+# (see pipelines.log_output); set by each command from -v and --log-format
+_form = RICH
+_output: Output = output_for(RICH)
 
-def _configure_logging(verbose: bool) -> None:
-    handler = RichHandler(console=Console(stderr=True), show_path=False, rich_tracebacks=False)
-    logging.basicConfig(level=logging.WARNING, handlers=[handler], format="%(message)s")
-    logging.getLogger("atera_sync").setLevel(logging.DEBUG if verbose else logging.INFO)
-    logging.getLogger("httpx").setLevel(logging.INFO if verbose else logging.WARNING)
+
+def _configure_logging(verbose: bool, log_format: str) -> None:
+    global _form, _output
+    _form = configure_logging(verbose, log_format)
+    _output = output_for(_form)
+
+
+def log_format_option(default: str | None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option(
+        "--log-format",
+        type=click.Choice(LOG_FORMATS),
+        default=default,
+        envvar="ATERA_SYNC_LOG_FORMAT",
+        show_default=default is not None,
+        help="text: a live view on a terminal, whole plain lines otherwise; json: one JSON "
+        "object per line (time, level, run_id, stage, message, counts) for log shippers.",
+    )
 
 
 duckdb_option = click.option(
@@ -86,10 +102,12 @@ base_url_option = click.option(
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-V", "--version", prog_name="atera-sync")
 @click.option("-v", "--verbose", is_flag=True, help="Log every HTTP request.")
+@log_format_option("text")
 @click.pass_context
-def main(ctx: click.Context, verbose: bool) -> None:
+def main(ctx: click.Context, verbose: bool, log_format: str) -> None:
     """Sync Atera tickets, comments and work hours into DuckDB."""
-    _configure_logging(verbose)
+    ctx.obj = {"verbose": verbose}
+    _configure_logging(verbose, log_format)
     # every file the command creates (ours, DuckDB's, dlt's, dbt's) is owner-only
     ctx.with_resource(private_umask())
     warn_if_readable_secrets(SECRETS_FILE)
@@ -107,17 +125,23 @@ def main(ctx: click.Context, verbose: bool) -> None:
     "incremental_endpoint, else by the API's shape.",
 )
 @click.option("--skip-models", is_flag=True, help="Sync only; do not build the SQL models.")
+@log_format_option(None)
+@click.pass_context
 def run(
+    ctx: click.Context,
     duckdb_path: Path,
     base_url: str | None,
     full_refresh: bool,
     incremental_endpoint: str | None,
     skip_models: bool,
+    log_format: str | None,
 ) -> None:
     """Sync Atera into DuckDB, then build the SQL models.
 
     Without an API key and without --base-url, syncs from the built-in sandbox.
     """
+    if log_format is not None:
+        _configure_logging((ctx.obj or {}).get("verbose", False), log_format)
     _sync_and_report(
         duckdb_path,
         base_url,
@@ -154,14 +178,14 @@ def _sync_and_report(
                     "no Atera API key is configured for --base-url: set [sources.atera] "
                     "api_key in .dlt/secrets.toml or SOURCES__ATERA__API_KEY",
                 )
-            base_url = _start_demo_sandbox(stack, config)
+            base_url = _start_demo_sandbox(stack, config, duckdb_path)
         if base_url:
             try:
                 api_url_from(base_url)
             except ConfigurationError as exc:
                 _fail(2, str(exc))
         try:
-            with ProgressReporter() as progress:
+            with ProgressReporter(interactive=_form == RICH) as progress:
                 result = run_sync(
                     config,
                     duckdb_path,
@@ -176,7 +200,7 @@ def _sync_and_report(
             _fail(3, str(exc))
         except (SyncError, ConfigurationError) as exc:
             _fail(1, str(exc))
-    print_sync_summary(console, result)
+    _output.sync_summary(result)
     if models_step is not None:
         models_step.print_result()
 
@@ -246,37 +270,43 @@ def docs(duckdb_path: Path, out_dir: Path) -> None:
         page = generate_docs(None, out_dir)
     except ModelsError as exc:
         _fail(1, f"dbt docs failed: {exc}")
-    console.print(f"dbt docs: {page}", soft_wrap=True)
+    _output.notice(f"dbt docs: {page}", stage="docs")
 
 
 # the sandbox keeps its one command line with itself, so that `atera-sync sandbox`
 # and `python -m pipelines.sandbox` take the same options
 main.add_command(sandbox_command, name="sandbox")
+main.add_command(status_command, name="status")
 
 
 def _load_config() -> AteraConfiguration:
     try:
-        return load_atera_configuration()
+        config = load_atera_configuration()
     except Exception as exc:  # dlt raises its own config errors; show them plainly
         _fail(2, f"cannot read [sources.atera] settings: {exc}")
         raise  # pragma: no cover
+    register_secret(config.api_key)
+    return config
 
 
-def _start_demo_sandbox(stack: ExitStack, config: AteraConfiguration) -> str:
+def _start_demo_sandbox(stack: ExitStack, config: AteraConfiguration, duckdb_path: Path) -> str:
     from pipelines.sandbox import AteraSandbox
+    from pipelines.sandbox.world_state import demo_world, world_file_for
 
     sandbox_server = stack.enter_context(
         AteraSandbox(api_key=DEMO_API_KEY, rate_limit=DEMO_RATE_LIMIT_PER_MINUTE)
     )
+    # the demo's data is kept beside the warehouse and only moves on between runs
+    stack.enter_context(demo_world(sandbox_server, world_file_for(duckdb_path)))
     config.api_key = DEMO_API_KEY
     config.rate_limit_per_minute = DEMO_RATE_LIMIT_PER_MINUTE
-    console.print(
-        "[bold yellow]No Atera API key is configured[/] (\\[sources.atera] api_key or "
-        "SOURCES__ATERA__API_KEY), so this run syncs [bold]demo data[/] from the built-in "
+    _output.notice(
+        "No Atera API key is configured ([sources.atera] api_key or "
+        "SOURCES__ATERA__API_KEY), so this run syncs demo data from the built-in "
         f"Atera sandbox at {sandbox_server.api_url} (rate limit "
         f"{DEMO_RATE_LIMIT_PER_MINUTE:,}/min; against Atera the client keeps to "
         "700/min). See README.md to sync your account.",
-        soft_wrap=True,
+        stage="demo",
     )
     return sandbox_server.api_url
 
@@ -313,16 +343,8 @@ class _ModelsStep:
             )
 
     def print_result(self) -> None:
-        result = self.result
-        if result is None:
-            return
-        console.print(
-            f"models: built {len(result.models)} relations, {result.tests_passed} "
-            f"data tests passed in {result.duration_s:.1f} s; marts in {result.schema}",
-            soft_wrap=True,
-        )
-        console.print(as_of_note(result), soft_wrap=True)
-        print_compliance(console, result.compliance_by_priority, result.as_of)
+        if self.result is not None:
+            _output.models_summary(self.result)
 
 
 def _parse_as_of(value: str | None) -> datetime | None:
@@ -336,7 +358,7 @@ def _parse_as_of(value: str | None) -> datetime | None:
 
 
 def _fail(code: int, message: str) -> NoReturn:
-    Console(stderr=True).print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+    _output.error(message)
     sys.exit(code)
 
 

@@ -75,7 +75,9 @@ class ProgressReporter:
         finished = bool(total) and done >= total
         if finished or now - self._last_log.get(stage, 0.0) >= LOG_EVERY_SECONDS:
             self._last_log[stage] = now
+            extra = {"stage": stage, "counts": {"done": done, "total": total or None}}
             if total:
-                logger.info("%s: %d/%d tickets (%.0f%%)", stage, done, total, 100 * done / total)
+                pct = 100 * done / total
+                logger.info("%s: %d/%d tickets (%.0f%%)", stage, done, total, pct, extra=extra)
             else:
-                logger.info("%s: %d listed", stage, done)
+                logger.info("%s: %d listed", stage, done, extra=extra)

@@ -23,17 +23,32 @@ def _stamp(value: datetime | None) -> str:
 
 def print_sync_summary(console: Console, result: SyncResult) -> None:
     """Rows per table, API calls, retries, duration and the new watermark."""
-    report = result.report
-    _print_wrapped(console, f"{report.mode.capitalize()} sync into {result.duckdb_path}")
+    _print_wrapped(console, summary_title(result))
     table = Table()
     table.add_column("table (atera_raw)")
     table.add_column("rows loaded", justify="right")
-    for name in RAW_TABLES:
-        table.add_row(name, f"{result.rows.get(name, 0):,}")
-    for name, count in sorted(result.rows.items()):
-        if name not in RAW_TABLES:
-            table.add_row(name, f"{count:,}")
+    for name, count in rows_by_table(result).items():
+        table.add_row(name, f"{count:,}")
     console.print(table)
+    for line in summary_lines(result):
+        _print_wrapped(console, line)
+
+
+def summary_title(result: SyncResult) -> str:
+    """`Incremental sync into PATH`."""
+    return f"{result.report.mode.capitalize()} sync into {result.duckdb_path}"
+
+
+def rows_by_table(result: SyncResult) -> dict[str, int]:
+    """Rows loaded per raw table: the usual tables first (0 when none), then any other."""
+    rows = {name: result.rows.get(name, 0) for name in RAW_TABLES}
+    rows.update({name: n for name, n in sorted(result.rows.items()) if name not in RAW_TABLES})
+    return rows
+
+
+def summary_lines(result: SyncResult) -> list[str]:
+    """The summary's lines after the table: tickets, API calls, watermark, problems."""
+    report = result.report
     lines = [
         f"tickets changed: {report.tickets_listed:,}   per-ticket fetches: {report.child_targets:,}"
         f"   open backlog: {report.open_tickets:,}",
@@ -54,8 +69,7 @@ def print_sync_summary(console: Console, result: SyncResult) -> None:
     if report.missing_ticket_ids:
         ids = ", ".join(str(i) for i in sorted(report.missing_ticket_ids)[:10])
         lines.append(f"tickets that vanished during the sync (404, skipped): {ids}")
-    for line in lines:
-        _print_wrapped(console, line)
+    return lines
 
 
 def _print_wrapped(console: Console, line: str) -> None:
@@ -127,17 +141,30 @@ def as_of_note(result: ModelsResult) -> str:
 
 def print_compliance(console: Console, frame: pd.DataFrame, as_of: datetime) -> None:
     """The first-response SLA compliance table, one row per priority."""
-    table = Table(
-        title=f"First-response SLA compliance by priority (as of {_stamp(as_of)})",
-        title_justify="left",
-    )
+    table = Table(title=compliance_title(as_of), title_justify="left")
     columns = [c for c in COMPLIANCE_COLUMNS if c in frame.columns]
     for column in columns:
         justify: JustifyMethod = "left" if column == "ticket_priority" else "right"
         table.add_column(COMPLIANCE_COLUMNS[column], justify=justify, no_wrap=True)
-    for record in frame[columns].to_dict("records"):
+    for record in compliance_records(frame):
         table.add_row(*(_cell(record[c]) for c in columns))
     console.print(table)
+
+
+def compliance_title(as_of: datetime) -> str:
+    """The compliance table's title."""
+    return f"First-response SLA compliance by priority (as of {_stamp(as_of)})"
+
+
+def compliance_records(frame: pd.DataFrame) -> list[dict[str, object]]:
+    """The compliance rows, with the summary's columns only, in report order."""
+    columns = [c for c in COMPLIANCE_COLUMNS if c in frame.columns]
+    return list(frame[columns].to_dict("records"))
+
+
+def compliance_line(record: dict[str, object]) -> str:
+    """One priority's compliance row as a plain line: `priority Critical, tickets 12, ...`."""
+    return ", ".join(f"{COMPLIANCE_COLUMNS[k]} {_cell(v)}" for k, v in record.items())
 
 
 def _cell(value: object) -> str:

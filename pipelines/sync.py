@@ -44,6 +44,7 @@ from pipelines.atera.plan import ProgressCallback, SyncPlan, SyncReport
 from pipelines.atera.privacy import Privacy, load_privacy
 from pipelines.atera.reconcile import ReconcileReport, atera_reconcile_source
 from pipelines.atera.records import as_utc
+from pipelines.log_output import register_secret, set_run_id
 from pipelines.privacy_upgrade import apply_to_loaded_rows, rewrite_fresh, rewrite_pending
 from pipelines.private_files import ensure_private_dir
 from pipelines.raw_tables import complete_raw_tables
@@ -174,6 +175,7 @@ def run_sync(
         SyncError: the run failed; the published warehouse and the watermark are unchanged.
     """
     privacy = load_privacy() if privacy is None else privacy
+    register_secret(config.api_key)  # masked in log records and the run's history row
     warehouse = Warehouse.at(duckdb_path)
     ensure_private_dir(warehouse.published.parent, tighten_existing=False)
     with _run_lock(warehouse):
@@ -221,6 +223,7 @@ class _Run:
         self.progress = progress
         self.after_load = after_load
         self.run_id = new_run_id()
+        set_run_id(self.run_id)  # log records of this run carry its id
         self.started_at = datetime.now(UTC)
         self.started = time.monotonic()
         self.rows: Counter[str] = Counter()

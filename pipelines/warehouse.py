@@ -47,6 +47,8 @@ from typing import Any
 
 import duckdb
 
+from pipelines import __version__
+from pipelines.log_output import mask_secrets
 from pipelines.models.dbt_build import work_dir_for
 from pipelines.private_files import (
     create_private_file,
@@ -77,9 +79,16 @@ create table if not exists {HISTORY_TABLE} (
     server_time timestamptz,
     missing_ticket_ids json,
     problems json,
-    error varchar
+    error varchar,
+    code_version varchar
 );
 """
+
+HISTORY_UPGRADES = (
+    # 0.3: the version of atera-sync that wrote the row (NULL in rows written before)
+    f"alter table {HISTORY_TABLE} add column if not exists code_version varchar",
+)
+"""Columns added to the history table since 0.1, applied in place before each insert."""
 
 # DuckDB's Python client shares one database instance per file within a process,
 # and a shared instance may belong to a file that a publish has since renamed
@@ -248,7 +257,7 @@ def history_row(
     problems: list[str],
     error: str | None,
 ) -> dict[str, Any]:
-    """The sync_runs row of one run."""
+    """The sync_runs row of one run (with the version of atera-sync that ran it)."""
     return {
         "run_id": run_id,
         "started_at": started_at,
@@ -263,8 +272,9 @@ def history_row(
         "watermark_after": watermark_after,
         "server_time": server_time,
         "missing_ticket_ids": json.dumps(sorted(missing_ticket_ids)),
-        "problems": json.dumps(problems[:1000]),
-        "error": error,
+        "problems": mask_secrets(json.dumps(problems[:1000])),
+        "error": None if error is None else mask_secrets(error),
+        "code_version": __version__,
     }
 
 
@@ -286,6 +296,8 @@ def _insert_history(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> None
     con.begin()
     try:
         con.execute(HISTORY_DDL)
+        for statement in HISTORY_UPGRADES:
+            con.execute(statement)
         con.execute(
             f"insert or replace into {HISTORY_TABLE} ({', '.join(columns)}) "
             f"values ({placeholders})",

@@ -29,6 +29,8 @@ Modules, one job each:
   error bodies).
 * ``server.py``: HTTP only: auth, rate limit, fault injection, request log,
   dispatch to the routes (:class:`AteraSandbox`).
+* ``world_state.py``, ``world_activity.py``: the demo's stable world (the store
+  saved beside the warehouse, and the activity played between two runs).
 * ``cli.py``: the one command line, ``atera-sync sandbox`` and
   ``python -m pipelines.sandbox`` (``__main__.py`` runs it).
 """
