@@ -54,6 +54,7 @@ from pipelines.private_files import (
     report_tightened,
     tighten,
 )
+from pipelines.storage_version import ensure_storage_version, load_storage_version
 
 logger = logging.getLogger("atera_sync.warehouse")
 
@@ -146,7 +147,12 @@ class Warehouse:
         Anything that group or others could read (left by an earlier version, or
         created under a permissive umask) is made owner-only, with one log line.
         The working copy is an implementation detail: losing it loses nothing,
-        because the published file holds the same data and dlt's state.
+        because the published file holds the same data and dlt's state. It is
+        created (or moved over once) in the configured storage format
+        (`pipelines.storage_version`), which every publish copies byte for byte.
+
+        Raises:
+            ConfigurationError: `[warehouse] storage_version` is invalid.
         """
         ensure_private_dir(self.published.parent, tighten_existing=False)
         # the run's lock was created a moment ago, with the caller's umask; it holds no
@@ -154,8 +160,10 @@ class Warehouse:
         tighten([self.lock_file])
         report_tightened(tighten(self.private_paths()), self.published.parent)
         ensure_private_dir(self.pipelines_dir)
+        version = load_storage_version()
         if not self.work.exists() and self.published.exists():
             _copy_database(self.published, self.work)
+        ensure_storage_version(self.work, version)
 
     def publish(self) -> None:
         """Atomically replace the published file with the working copy."""
