@@ -44,6 +44,7 @@ from pipelines.atera.plan import ProgressCallback, SyncPlan, SyncReport
 from pipelines.atera.privacy import Privacy, load_privacy
 from pipelines.atera.reconcile import ReconcileReport, atera_reconcile_source
 from pipelines.atera.records import as_utc
+from pipelines.live_marts import KEEP_PREVIOUS_RUNS
 from pipelines.privacy_upgrade import apply_to_loaded_rows, rewrite_fresh, rewrite_pending
 from pipelines.private_files import ensure_private_dir
 from pipelines.raw_tables import complete_raw_tables
@@ -252,10 +253,10 @@ class _Run:
                     f"keep their last good build: {exc}"
                 )
                 self._record("failed", message, landed=True)
-                publish(self.warehouse)
+                publish(self.warehouse, self.run_id)
                 raise SyncError(message) from exc
         self._record("success", None)
-        publish(self.warehouse)
+        publish(self.warehouse, self.run_id)
         return SyncResult(
             duckdb_path=self.warehouse.published,
             started_at=self.started_at,
@@ -460,14 +461,16 @@ def docs_for_warehouse(duckdb_path: Path, write: Callable[[Path], Path]) -> Path
         return write(warehouse.work)
 
 
-def publish(warehouse: Warehouse) -> None:
+def publish(warehouse: Warehouse, run_id: str | None = None) -> None:
     """Publish the working copy; first rewrite it into a fresh file if `[privacy]` changed rows.
 
-    (DuckDB keeps the old values of changed rows in freed blocks of its file.)
+    (DuckDB keeps the old values of changed rows in freed blocks of its file; after a
+    rewrite no earlier run's marts are kept either.)
     """
-    if rewrite_pending(warehouse.work):
+    rewritten = rewrite_pending(warehouse.work)
+    if rewritten:
         rewrite_fresh(warehouse.work)
-    warehouse.publish()
+    warehouse.publish(run_id, keep_previous_runs=0 if rewritten else KEEP_PREVIOUS_RUNS)
 
 
 def _discard_local_progress(pipeline: dlt.Pipeline) -> None:
