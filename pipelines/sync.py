@@ -44,6 +44,7 @@ from pipelines.atera.plan import ProgressCallback, SyncPlan, SyncReport
 from pipelines.atera.privacy import Privacy, load_privacy
 from pipelines.atera.reconcile import ReconcileReport, atera_reconcile_source
 from pipelines.atera.records import as_utc
+from pipelines.export import ExportError, export_after_sync
 from pipelines.live_marts import KEEP_PREVIOUS_RUNS
 from pipelines.privacy_upgrade import apply_to_loaded_rows, rewrite_fresh, rewrite_pending
 from pipelines.private_files import ensure_private_dir
@@ -257,6 +258,7 @@ class _Run:
                 raise SyncError(message) from exc
         self._record("success", None)
         publish(self.warehouse, self.run_id)
+        self._export()
         return SyncResult(
             duckdb_path=self.warehouse.published,
             started_at=self.started_at,
@@ -269,6 +271,13 @@ class _Run:
             chunks=len(self.reports),
             reconcile=self.reconcile_report,
         )
+
+    def _export(self) -> None:
+        """`[export]`: write the published marts as files too, when configured."""
+        try:
+            export_after_sync(self.warehouse.published)
+        except ExportError as exc:
+            raise SyncError(f"the run succeeded and was published, but {exc}") from exc
 
     def _fail(self, message: str, exc: Exception) -> NoReturn:
         self._record("failed", message)
