@@ -60,6 +60,7 @@ from pipelines.private_files import (
     report_tightened,
     tighten,
 )
+from pipelines.published_catalog import drop_internal_schemas
 from pipelines.storage_version import ensure_storage_version, load_storage_version
 
 logger = logging.getLogger("atera_sync.warehouse")
@@ -265,8 +266,10 @@ class Warehouse:
 
 
 def _stage_catalog(staged: Path, runs: MartRuns) -> None:
-    """Make a staged copy of the working copy the file readers open: marts as live views."""
+    """Make a staged copy of the working copy the file readers open: the user-facing
+    schemas only (`pipelines.published_catalog`), marts as live views."""
     with duckdb.connect(str(staged)) as con:
+        drop_internal_schemas(con)
         replace_tables_by_views(con, runs)
         con.execute("checkpoint")
 
