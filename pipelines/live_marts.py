@@ -15,7 +15,7 @@ after the query's transaction start (`now()`, one instant for the whole
 query). That rule is the pointer. A plain pointer (a symbolic link swapped
 by a rename) is not enough: a query opens each mart's file separately, and a
 swap between two opens mixes two runs (measured: a reader querying in a loop
-saw it within a few runs).
+saw one in its first run).
 
 The protocol: a run folder is written completely under a hidden name, its
 `_run.parquet` last with `active_from` = now + `ACTIVATION_DELAY_S`, and then
@@ -23,9 +23,10 @@ renamed into `runs/` in one step, well before `active_from`. A query whose
 transaction started before `active_from` reads the previous run in every view,
 whether or not it lists the new folder; a query that started at or after it
 began after the rename, so every view lists the new folder and reads it. The
-publish waits until `active_from` has passed, so a run's data is visible when
-the run returns. Old folders are kept for a few runs, so that a running query
-never loses its files. Readers must share the writer's clock (the same host).
+publish stages the new published file meanwhile and renames it over the old
+one once `active_from` has passed, so a run's data is visible when it returns.
+Old folders are kept for a few runs, so that a running query never loses its
+files. Readers must share the writer's clock (the same host).
 
 The schemas made live are the user-facing model schemas (`analytics`,
 `analytics_as_of`), whatever tables they hold. The working copy keeps the
@@ -92,8 +93,12 @@ class MartRuns:
             ).fetchone()
         return self.runs / str(row[0]) if row and row[0] else None
 
-    def publish(self, work: Path, run_id: str) -> Path:
-        """Write the live tables of `work` as a new run, and return once queries read it."""
+    def write(self, work: Path, run_id: str) -> datetime:
+        """Write the live tables of `work` as a new run; return when it becomes active.
+
+        Call `wait_until_active` with the result before telling anyone the run is
+        published; other work can be done meanwhile.
+        """
         folder, active_from = self._write(work, run_id)
         late = datetime.now(UTC) - active_from
         if late >= timedelta(0):  # the rename itself took longer than the delay
@@ -103,8 +108,12 @@ class MartRuns:
                 folder.name,
                 late.total_seconds(),
             )
+        return active_from
+
+    @staticmethod
+    def wait_until_active(active_from: datetime) -> None:
+        """Sleep until queries read the run that becomes active at `active_from`."""
         time.sleep(max(0.0, (active_from - datetime.now(UTC)).total_seconds()))
-        return folder
 
     def _write(self, work: Path, run_id: str) -> tuple[Path, datetime]:
         ensure_private_dir(self.runs)

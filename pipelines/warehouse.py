@@ -197,8 +197,13 @@ class Warehouse:
         """
         _checkpoint(self.work)
         runs = MartRuns(self.marts_dir)
-        runs.publish(self.work, run_id or new_run_id())
-        self._replace_published(self.work, edit=lambda staged: _stage_catalog(staged, runs))
+        active_from = runs.write(self.work, run_id or new_run_id())
+
+        def stage(staged: Path) -> None:
+            _stage_catalog(staged, runs)
+            runs.wait_until_active(active_from)  # the file is renamed over once the run is read
+
+        self._replace_published(self.work, edit=stage)
         runs.prune(keep_previous_runs)
         self._make_private()
 
