@@ -18,7 +18,8 @@ swap between two opens mixes two runs (measured: a reader querying in a loop
 saw one in its first run).
 
 The protocol: a run folder is written completely under a hidden name, its
-`_run.parquet` last with `active_from` = now + `ACTIVATION_DELAY_S`, and then
+`_run.parquet` last with `active_from` = now + `ACTIVATION_DELAY_S` (now for
+the first run, when no view can read another), and then
 renamed into `runs/` in one step, well before `active_from`. A query whose
 transaction started before `active_from` reads the previous run in every view,
 whether or not it lists the new folder; a query that started at or after it
@@ -101,7 +102,7 @@ class MartRuns:
         """
         folder, active_from = self._write(work, run_id)
         late = datetime.now(UTC) - active_from
-        if late >= timedelta(0):  # the rename itself took longer than the delay
+        if late >= timedelta(0) and self._runs_before(active_from):  # the rename was late
             logger.warning(
                 "run folder %s appeared %.3f s after its activation time: a query that "
                 "started in between may have read two runs",
@@ -109,6 +110,14 @@ class MartRuns:
                 late.total_seconds(),
             )
         return active_from
+
+    def _runs_before(self, active_from: datetime) -> bool:
+        with duckdb.connect() as con:
+            row = con.execute(
+                "select count(*) from read_parquet(?) where active_from < ?",
+                [str(self.runs / "*" / RUN_FILE), active_from],
+            ).fetchone()
+        return bool(row and row[0])
 
     @staticmethod
     def wait_until_active(active_from: datetime) -> None:
@@ -132,7 +141,9 @@ class MartRuns:
                     )
                 as_of = _latest_as_of(con, tables)
             ensure_private_dir(partial)
-            active_from = datetime.now(UTC) + timedelta(seconds=ACTIVATION_DELAY_S)
+            # without an earlier run no view can read another one: active at once
+            delay = ACTIVATION_DELAY_S if self.active_run() is not None else 0.0
+            active_from = datetime.now(UTC) + timedelta(seconds=delay)
             with duckdb.connect() as run:
                 run.execute(
                     "create table run as select ?::varchar as run_id, "

@@ -21,9 +21,10 @@ import pytest
 
 from pipelines.live_marts import KEEP_PREVIOUS_RUNS, MartRuns
 from pipelines.sandbox import AteraSandbox
+from pipelines.sync import run_sync
 from pipelines.warehouse import Warehouse
 from tests.bi_warehouse import sync_with_models
-from tests.conftest import TEST_API_KEY
+from tests.conftest import TEST_API_KEY, config_for
 
 CONSISTENCY = (
     "select (select run_id from atera_meta.marts_run), "
@@ -121,3 +122,24 @@ def test_old_run_folders_are_pruned_and_the_pointer_is_one_link(
     assert current_run(path) in folders
     marts = {p.stem for p in (runs.runs / current_run(path) / "analytics").glob("*.parquet")}
     assert "fct_ticket_first_response_sla" in marts
+
+
+def test_a_lost_working_copy_gets_the_marts_back_as_tables_from_the_published_file(
+    small_sandbox: AteraSandbox, tmp_path: Path
+) -> None:
+    path = tmp_path / "data" / "atera.duckdb"
+    sync_with_models(small_sandbox, path)
+    warehouse = Warehouse.at(path)
+    warehouse.work.unlink()  # "losing the working copy loses nothing"
+
+    run_sync(config_for(small_sandbox), path)  # a sync without the models
+
+    with duckdb.connect(str(warehouse.work), read_only=True) as con:
+        kinds = set(
+            con.execute(
+                "select table_type from information_schema.tables where table_schema = 'analytics'"
+            ).fetchall()
+        )
+    assert kinds == {("BASE TABLE",)}
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert con.execute(CONSISTENCY).fetchone() == (current_run(path), 30, 30)
