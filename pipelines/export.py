@@ -149,6 +149,8 @@ def export_warehouse(published: Path, to: Path, fmt: Format, *, raw: bool) -> Ex
     started = time.perf_counter()
     to = to.expanduser().resolve()
     ensure_private_dir(to / "runs")
+    for stale in to.glob(".export.*.partial"):  # a killed export's (the caller holds the lock)
+        shutil.rmtree(stale, ignore_errors=True)
     partial = to / f".export.{uuid.uuid4().hex}.partial"
     try:
         result = _write(published, partial, fmt, raw=raw)

@@ -126,6 +126,8 @@ class MartRuns:
 
     def _write(self, work: Path, run_id: str) -> tuple[Path, datetime]:
         ensure_private_dir(self.runs)
+        for stale in self.root.glob(".*.partial"):  # a killed run's (the caller holds the lock)
+            shutil.rmtree(stale, ignore_errors=True)
         final = self.runs / run_id
         partial = self.root / f".{run_id}.{uuid.uuid4().hex}.partial"
         try:
