@@ -114,9 +114,11 @@ def test_old_run_folders_are_pruned_and_the_pointer_is_one_link(
     small_sandbox: AteraSandbox, tmp_path: Path
 ) -> None:
     path = tmp_path / "data" / "atera.duckdb"
-    runs = MartRuns(Warehouse.at(path).marts_dir)
-    for _ in range(KEEP_PREVIOUS_RUNS + 2):
-        sync_with_models(small_sandbox, path)
+    warehouse = Warehouse.at(path)
+    runs = MartRuns(warehouse.marts_dir)
+    sync_with_models(small_sandbox, path)
+    for _ in range(KEEP_PREVIOUS_RUNS + 1):
+        warehouse.publish()  # what a run does after loading and building the models
     folders = sorted(p.name for p in runs.runs.iterdir())
     assert len(folders) == KEEP_PREVIOUS_RUNS + 1
     assert current_run(path) in folders
