@@ -2,8 +2,8 @@
 
 Commands: `run` (sync, then build the SQL models), `models` (build the SQL
 models only), `reconcile` (sync, then find deleted tickets), `docs` (the dbt
-docs site), `status` (is the warehouse fresh?), `sandbox` (serve the built-in
-Atera sandbox).
+docs site), `status` (is the warehouse fresh?), `export` (the marts as Parquet or
+CSV files), `sandbox` (serve the built-in Atera sandbox).
 
 Exit codes: 0 success, 1 the sync or a data test failed, 2 a setting is
 missing or wrong, 3 another run is already writing the same DuckDB file.
@@ -29,6 +29,7 @@ from pipelines.atera.config import AteraConfiguration, load_atera_configuration
 from pipelines.atera.errors import ConfigurationError
 from pipelines.atera.privacy import load_privacy
 from pipelines.log_output import LOG_FORMATS, RICH, configure_logging, register_secret
+from pipelines.export_cli import export_command
 from pipelines.models import (
     ModelsError,
     ModelSettingsError,
@@ -277,6 +278,7 @@ def docs(duckdb_path: Path, out_dir: Path) -> None:
 # and `python -m pipelines.sandbox` take the same options
 main.add_command(sandbox_command, name="sandbox")
 main.add_command(status_command, name="status")
+main.add_command(export_command, name="export")
 
 
 def _load_config() -> AteraConfiguration:

@@ -29,6 +29,7 @@ from pipelines.atera.privacy import Privacy
 from pipelines.private_files import tighten
 from pipelines.sql_text import quote_identifier as _quote
 from pipelines.sql_text import quote_literal
+from pipelines.storage_version import attach_options, load_storage_version
 
 logger = logging.getLogger("atera_sync.privacy")
 
@@ -152,11 +153,13 @@ def rewrite_fresh(path: Path) -> None:
     """
     fresh = path.with_name(f"{path.name}.fresh")
     fresh.unlink(missing_ok=True)
+    version = load_storage_version()  # the fresh file keeps the format readers can open
     with duckdb.connect(str(path)) as con:
         con.execute(f"update {SETTINGS_TABLE} set rewritten = true where not rewritten")
         try:
             con.execute("checkpoint")
-            con.execute(f"attach {quote_literal(str(fresh))} as atera_fresh")
+            target = quote_literal(str(fresh))
+            con.execute(f"attach {target} as atera_fresh {attach_options(version)}")
             con.execute(f"copy from database {_quote(_database_name(con))} to atera_fresh")
             con.execute("detach atera_fresh")
         except BaseException:

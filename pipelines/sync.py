@@ -45,6 +45,8 @@ from pipelines.atera.privacy import Privacy, load_privacy
 from pipelines.atera.reconcile import ReconcileReport, atera_reconcile_source
 from pipelines.atera.records import as_utc
 from pipelines.log_output import register_secret, set_run_id
+from pipelines.export import ExportError, export_after_sync
+from pipelines.live_marts import KEEP_PREVIOUS_RUNS
 from pipelines.privacy_upgrade import apply_to_loaded_rows, rewrite_fresh, rewrite_pending
 from pipelines.private_files import ensure_private_dir
 from pipelines.raw_tables import complete_raw_tables
@@ -257,10 +259,11 @@ class _Run:
                     f"keep their last good build: {exc}"
                 )
                 self._record("failed", message, landed=True)
-                publish(self.warehouse)
+                publish(self.warehouse, self.run_id)
                 raise SyncError(message) from exc
         self._record("success", None)
-        publish(self.warehouse)
+        publish(self.warehouse, self.run_id)
+        self._export()
         return SyncResult(
             duckdb_path=self.warehouse.published,
             started_at=self.started_at,
@@ -277,6 +280,13 @@ class _Run:
     def _data_as_of(self) -> datetime | None:
         """The server time of this sync's start: the clock of its watermark."""
         return self._combined_report().server_time if self.reports else None
+
+    def _export(self) -> None:
+        """`[export]`: write the published marts as files too, when configured."""
+        try:
+            export_after_sync(self.warehouse.published)
+        except ExportError as exc:
+            raise SyncError(f"the run succeeded and was published, but {exc}") from exc
 
     def _fail(self, message: str, exc: Exception) -> NoReturn:
         self._record("failed", message)
@@ -470,14 +480,16 @@ def docs_for_warehouse(duckdb_path: Path, write: Callable[[Path], Path]) -> Path
         return write(warehouse.work)
 
 
-def publish(warehouse: Warehouse) -> None:
+def publish(warehouse: Warehouse, run_id: str | None = None) -> None:
     """Publish the working copy; first rewrite it into a fresh file if `[privacy]` changed rows.
 
-    (DuckDB keeps the old values of changed rows in freed blocks of its file.)
+    (DuckDB keeps the old values of changed rows in freed blocks of its file; after a
+    rewrite no earlier run's marts are kept either.)
     """
-    if rewrite_pending(warehouse.work):
+    rewritten = rewrite_pending(warehouse.work)
+    if rewritten:
         rewrite_fresh(warehouse.work)
-    warehouse.publish()
+    warehouse.publish(run_id, keep_previous_runs=0 if rewritten else KEEP_PREVIOUS_RUNS)
 
 
 def _discard_local_progress(pipeline: dlt.Pipeline) -> None:

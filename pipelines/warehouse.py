@@ -49,6 +49,12 @@ import duckdb
 
 from pipelines import __version__
 from pipelines.log_output import mask_secrets
+from pipelines.live_marts import (
+    KEEP_PREVIOUS_RUNS,
+    MartRuns,
+    materialize_live_views,
+    replace_tables_by_views,
+)
 from pipelines.models.dbt_build import work_dir_for
 from pipelines.private_files import (
     create_private_file,
@@ -56,6 +62,8 @@ from pipelines.private_files import (
     report_tightened,
     tighten,
 )
+from pipelines.published_catalog import drop_internal_schemas
+from pipelines.storage_version import ensure_storage_version, load_storage_version
 
 logger = logging.getLogger("atera_sync.warehouse")
 
@@ -122,6 +130,12 @@ class Warehouse:
         return self.published.with_name(f".{self.published.stem}.dlt")
 
     @property
+    def marts_dir(self) -> Path:
+        """The published marts as Parquet, one folder per run, and the pointer to the current
+        one (see `pipelines.live_marts`)."""
+        return self.published.with_name(f"{self.published.stem}.marts")
+
+    @property
     def lock_file(self) -> Path:
         """Held while a run writes; a second run exits at once."""
         return self.published.with_name(f"{self.published.name}.lock")
@@ -147,7 +161,7 @@ class Warehouse:
             f".{glob.escape(self.published.name)}.*.tmp*",
         ]
         named = {path for pattern in patterns for path in folder.glob(pattern)}
-        return [*sorted(named), self.pipelines_dir, self.dbt_work_dir]
+        return [*sorted(named), self.pipelines_dir, self.dbt_work_dir, self.marts_dir]
 
     def prepare(self) -> None:
         """Create the private folders, tighten what others can read, restore the working copy.
@@ -155,7 +169,12 @@ class Warehouse:
         Anything that group or others could read (left by an earlier version, or
         created under a permissive umask) is made owner-only, with one log line.
         The working copy is an implementation detail: losing it loses nothing,
-        because the published file holds the same data and dlt's state.
+        because the published file holds the same data and dlt's state. It is
+        created (or moved over once) in the configured storage format
+        (`pipelines.storage_version`), which every publish copies byte for byte.
+
+        Raises:
+            ConfigurationError: `[warehouse] storage_version` is invalid.
         """
         ensure_private_dir(self.published.parent, tighten_existing=False)
         # the run's lock was created a moment ago, with the caller's umask; it holds no
@@ -163,13 +182,38 @@ class Warehouse:
         tighten([self.lock_file])
         report_tightened(tighten(self.private_paths()), self.published.parent)
         ensure_private_dir(self.pipelines_dir)
+        version = load_storage_version()
         if not self.work.exists() and self.published.exists():
             _copy_database(self.published, self.work)
+            with duckdb.connect(str(self.work)) as con:
+                materialize_live_views(con)
+        ensure_storage_version(self.work, version)
 
-    def publish(self) -> None:
-        """Atomically replace the published file with the working copy."""
+    def publish(
+        self, run_id: str | None = None, *, keep_previous_runs: int = KEEP_PREVIOUS_RUNS
+    ) -> None:
+        """Publish the working copy: the marts as a new Parquet run, then the file.
+
+        The new run's folder is written completely and becomes the active run
+        (connections open on the published file read the new marts from their next
+        query on, see `pipelines.live_marts`); then a copy of the working copy whose
+        marts are views of the active run is renamed over the published file, atomically.
+
+        Args:
+            run_id: names the marts' run folder (default: a new id).
+            keep_previous_runs: run folders kept besides the new one (0 after a
+                `[privacy]` rewrite: older marts may hold values it removed).
+        """
         _checkpoint(self.work)
-        self._replace_published(self.work)
+        runs = MartRuns(self.marts_dir)
+        active_from = runs.write(self.work, run_id or new_run_id())
+
+        def stage(staged: Path) -> None:
+            _stage_catalog(staged, runs)
+            runs.wait_until_active(active_from)  # the file is renamed over once the run is read
+
+        self._replace_published(self.work, edit=stage)
+        runs.prune(keep_previous_runs)
         self._make_private()
 
     def record_run(self, row: dict[str, Any], *, publish_row_only: bool) -> None:
@@ -233,6 +277,15 @@ class Warehouse:
             # after a failure, do not leave a copy of the whole warehouse behind
             staged.unlink(missing_ok=True)
             _wal(staged).unlink(missing_ok=True)
+
+
+def _stage_catalog(staged: Path, runs: MartRuns) -> None:
+    """Make a staged copy of the working copy the file readers open: the user-facing
+    schemas only (`pipelines.published_catalog`), marts as live views."""
+    with duckdb.connect(str(staged)) as con:
+        drop_internal_schemas(con)
+        replace_tables_by_views(con, runs)
+        con.execute("checkpoint")
 
 
 def new_run_id() -> str:

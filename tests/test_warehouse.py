@@ -22,6 +22,7 @@ import duckdb
 import pytest
 
 from pipelines import warehouse as warehouse_module
+from pipelines.storage_version import format_tag
 from pipelines.warehouse import Warehouse, history_row, new_run_id
 
 STARTED = datetime(2024, 3, 1, 2, 15, tzinfo=UTC)
@@ -193,12 +194,15 @@ def test_a_relative_or_home_path_is_made_absolute(
 # --- prepare -----------------------------------------------------------------------------
 
 
-def test_prepare_creates_the_folder_of_a_new_warehouse_and_no_files(tmp_path: Path) -> None:
+def test_prepare_creates_a_new_warehouse_s_folder_and_working_copy_in_the_readable_format(
+    tmp_path: Path,
+) -> None:
     wh = Warehouse.at(tmp_path / "new" / "atera.duckdb")
     wh.prepare()
     assert wh.published.parent.is_dir()
     assert not wh.published.exists()
-    assert not wh.work.exists()
+    # every publish copies the working copy, so its storage format is the published one's
+    assert format_tag(wh.work) == "v1.0.0+"
 
 
 def test_prepare_restores_a_missing_working_copy_from_the_published_file(tmp_path: Path) -> None:

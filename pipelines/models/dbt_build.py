@@ -119,7 +119,10 @@ def run_dbt_build(
     work_dir = work_dir_for(duckdb_path)
     started = time.perf_counter()
     with dbt_environment({**environment, DUCKDB_PATH_ENV: str(duckdb_path)}):
-        result = invoke_dbt(["build", "--vars", json.dumps(dict(variables))], work_dir)
+        try:
+            result = invoke_dbt(["build", "--vars", json.dumps(dict(variables))], work_dir)
+        finally:
+            release_dbt_duckdb()
     outcome = DbtOutcome(seconds=time.perf_counter() - started)
     for node_result in getattr(result.result, "results", []):
         _collect(outcome, node_result)
@@ -131,6 +134,21 @@ def run_dbt_build(
         outcome.seconds,
     )
     return outcome
+
+
+def release_dbt_duckdb() -> None:
+    """Close the DuckDB connection that dbt-duckdb keeps for the life of the process.
+
+    Kept open, it would hold the working copy after the build: the file could not be
+    moved to another storage format, and a rewrite renamed over it would leave that
+    connection writing to the file renamed away.
+    """
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    environment = DuckDBConnectionManager._ENV
+    DuckDBConnectionManager.close_all_connections()
+    if environment is not None:
+        environment.close()
 
 
 def invoke_dbt(command: list[str], work_dir: Path) -> Any:

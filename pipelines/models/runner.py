@@ -33,6 +33,7 @@ import duckdb
 import pandas as pd
 
 from pipelines.atera.schema import RAW_TABLES
+from pipelines.live_marts import materialize_live_views
 from pipelines.models.business_calendar import open_intervals
 from pipelines.models.config import load_model_settings
 from pipelines.models.dbt_build import DbtOutcome, NodeFailure, run_dbt_build
@@ -207,6 +208,7 @@ def run_models(
     added = complete_raw_tables(lambda sql: con.execute(sql).fetchall())
     drop_legacy_relations(con)
     drop_build_schema(con)
+    materialize_live_views(con)  # a published file's marts are views over Parquet
     variables = model_vars(con, settings, as_of)
     variables["point_in_time"] = point_in_time
     outcome = run_dbt_build(path, variables, {"ATERA_AS_OF": as_of.isoformat()})
