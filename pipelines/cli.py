@@ -28,8 +28,8 @@ from pipelines.atera.client import api_url_from
 from pipelines.atera.config import AteraConfiguration, load_atera_configuration
 from pipelines.atera.errors import ConfigurationError
 from pipelines.atera.privacy import load_privacy
-from pipelines.log_output import LOG_FORMATS, RICH, configure_logging, register_secret
 from pipelines.export_cli import export_command
+from pipelines.log_output import LOG_FORMATS, RICH, configure_logging, register_secret
 from pipelines.models import (
     ModelsError,
     ModelSettingsError,

@@ -44,9 +44,9 @@ from pipelines.atera.plan import ProgressCallback, SyncPlan, SyncReport
 from pipelines.atera.privacy import Privacy, load_privacy
 from pipelines.atera.reconcile import ReconcileReport, atera_reconcile_source
 from pipelines.atera.records import as_utc
-from pipelines.log_output import register_secret, set_run_id
 from pipelines.export import ExportError, export_after_sync
 from pipelines.live_marts import KEEP_PREVIOUS_RUNS
+from pipelines.log_output import register_secret, set_run_id
 from pipelines.privacy_upgrade import apply_to_loaded_rows, rewrite_fresh, rewrite_pending
 from pipelines.private_files import ensure_private_dir
 from pipelines.raw_tables import complete_raw_tables

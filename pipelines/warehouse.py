@@ -48,13 +48,13 @@ from typing import Any
 import duckdb
 
 from pipelines import __version__
-from pipelines.log_output import mask_secrets
 from pipelines.live_marts import (
     KEEP_PREVIOUS_RUNS,
     MartRuns,
     materialize_live_views,
     replace_tables_by_views,
 )
+from pipelines.log_output import mask_secrets
 from pipelines.models.dbt_build import work_dir_for
 from pipelines.private_files import (
     create_private_file,
