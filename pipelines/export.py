@@ -36,7 +36,7 @@ import dlt
 import duckdb
 from filelock import FileLock, Timeout
 
-from pipelines.live_marts import LIVE_SCHEMAS, RUN_VIEW
+from pipelines.live_marts import RUN_VIEW, live_schemas
 from pipelines.private_files import ensure_private_dir, write_private_text
 from pipelines.sql_text import quote_identifier as _quote
 from pipelines.sql_text import quote_literal as _literal
@@ -209,7 +209,7 @@ def _marts_run(con: duckdb.DuckDBPyConnection) -> tuple[str | None, datetime | N
 
 def _exported_relations(con: duckdb.DuckDBPyConnection, *, raw: bool) -> list[tuple[str, str]]:
     """Every relation of the user-facing model schemas, and the raw data tables if `raw`."""
-    schemas = [*LIVE_SCHEMAS, *([RAW_SCHEMA] if raw else [])]
+    schemas = [*live_schemas(con), *([RAW_SCHEMA] if raw else [])]
     placeholders = ", ".join("?" for _ in schemas)
     rows = con.execute(
         "select table_schema, table_name from information_schema.tables "

@@ -48,6 +48,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.point_in_time_builds import point_in_time_schemas
 from pipelines.private_files import ensure_private_dir
 from pipelines.sql_text import quote_identifier as _quote
 from pipelines.sql_text import quote_literal as _literal
@@ -55,6 +56,15 @@ from pipelines.sql_text import quote_literal as _literal
 logger = logging.getLogger("atera_sync.warehouse")
 
 LIVE_SCHEMAS = ("analytics", "analytics_as_of")
+"""The marts' schemas; `live_schemas` adds those of point-in-time builds (`--schema`)."""
+
+
+def live_schemas(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The user-facing model schemas of a database: LIVE_SCHEMAS and every schema a
+    point-in-time build wrote."""
+    return list(dict.fromkeys((*LIVE_SCHEMAS, *point_in_time_schemas(con))))
+
+
 """Schemas whose tables readers see through the pointer (the marts, point-in-time marts)."""
 
 RUN_COLUMN = "atera_run"
@@ -196,12 +206,13 @@ class MartRuns:
 
 def live_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     """The (schema, table) pairs of the live schemas, in name order."""
-    placeholders = ", ".join("?" for _ in LIVE_SCHEMAS)
+    schemas = live_schemas(con)
+    placeholders = ", ".join("?" for _ in schemas)
     rows = con.execute(
         "select schema_name, table_name from duckdb_tables() "
         f"where database_name = current_database() and schema_name in ({placeholders}) "
         "order by schema_name, table_name",
-        list(LIVE_SCHEMAS),
+        schemas,
     ).fetchall()
     return [(str(schema), str(table)) for schema, table in rows]
 
@@ -246,12 +257,13 @@ def materialize_live_views(con: duckdb.DuckDBPyConnection) -> list[str]:
     Returns:
         The relations that are tables again.
     """
-    placeholders = ", ".join("?" for _ in LIVE_SCHEMAS)
+    schemas = live_schemas(con)
+    placeholders = ", ".join("?" for _ in schemas)
     views = con.execute(
         "select schema_name, view_name from duckdb_views() "
         f"where database_name = current_database() and schema_name in ({placeholders}) "
         "and not internal and sql ilike '%read_parquet%'",
-        list(LIVE_SCHEMAS),
+        schemas,
     ).fetchall()
     restored: list[str] = []
     for schema, view in views:

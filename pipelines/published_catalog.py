@@ -13,13 +13,13 @@ import logging
 
 import duckdb
 
-from pipelines.live_marts import LIVE_SCHEMAS
+from pipelines.live_marts import live_schemas
 from pipelines.sql_text import quote_identifier as _quote
 
 logger = logging.getLogger("atera_sync.warehouse")
 
-PUBLISHED_SCHEMAS = (*LIVE_SCHEMAS, "atera_raw", "atera_meta")
-"""What readers see: the marts (and point-in-time marts), the raw tables, run history."""
+DATA_SCHEMAS = ("atera_raw", "atera_meta")
+"""Besides the marts (`live_marts.live_schemas`): the raw tables and the run history."""
 
 DUCKDB_SCHEMAS = ("main", "information_schema", "pg_catalog")
 """DuckDB's own schemas, which every database has."""
@@ -31,7 +31,7 @@ def drop_internal_schemas(con: duckdb.DuckDBPyConnection) -> list[str]:
     Returns:
         The schemas dropped.
     """
-    keep = {*PUBLISHED_SCHEMAS, *DUCKDB_SCHEMAS}
+    keep = {*live_schemas(con), *DATA_SCHEMAS, *DUCKDB_SCHEMAS}
     rows = con.execute(
         "select schema_name from duckdb_schemas() "
         "where database_name = current_database() and not internal order by schema_name"

@@ -54,6 +54,7 @@ from pipelines.models.warehouse_schemas import (
     publish_marts,
     remove_stale_relations,
 )
+from pipelines.point_in_time_builds import record_point_in_time_build
 from pipelines.raw_tables import complete_raw_tables
 
 logger = logging.getLogger("atera_sync.models")
@@ -217,6 +218,8 @@ def run_models(
         drop_build_schema(con)
         raise error
     publish_marts(con, target)
+    if point_in_time:
+        record_point_in_time_build(con, target, as_of)
     built = [_published_name(relation, target) for relation in outcome.relations]
     remove_stale_relations(con, set(built), target)
     compliance = con.execute(
