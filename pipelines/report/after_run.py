@@ -1,0 +1,36 @@
+"""The report written after a successful `atera-sync run`, when `[report] enabled = true`.
+
+A report that cannot be written never fails the sync: it is a warning.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from rich.console import Console
+
+from pipelines.models import load_model_settings
+from pipelines.report.build import write_report
+from pipelines.report.settings import load_report_settings
+
+logger = logging.getLogger("atera_sync.report")
+
+
+def write_report_after_run(duckdb_path: Path, console: Console) -> Path | None:
+    """Write the report if `[report] enabled`; return its path, or None (not enabled or
+    failed, with a warning)."""
+    try:
+        settings = load_report_settings()
+        if not settings.enabled:
+            return None
+        out = settings.path_for(duckdb_path)
+        written = write_report(duckdb_path, out, time_zone=load_model_settings().time_zone)
+    except Exception as exc:  # the sync succeeded: a report failure is only a warning
+        logger.warning("the SLA report was not written (the sync itself succeeded): %s", exc)
+        return None
+    console.print(
+        f"report: {written.path} ({written.bytes / 1024:,.0f} KB in {written.seconds:.1f} s)",
+        soft_wrap=True,
+    )
+    return written.path
