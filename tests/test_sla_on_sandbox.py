@@ -42,8 +42,11 @@ def test_audit_tickets_and_a_reopened_ticket(tmp_path: Path, api_shape: str) -> 
         config = config_for(sandbox)
         # a Critical ticket resolved after 20 minutes, seen so by a sync ...
         created = sandbox.store.create_ticket(
-            {"TicketTitle": "printer on fire", "TicketPriority": "Critical",
-             "CustomerID": sandbox.store.customers and next(iter(sandbox.store.customers))}
+            {
+                "TicketTitle": "printer on fire",
+                "TicketPriority": "Critical",
+                "CustomerID": sandbox.store.customers and next(iter(sandbox.store.customers)),
+            }
         )
         reopened = created["TicketID"]
         sandbox.advance(20 * 60)

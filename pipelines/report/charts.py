@@ -158,6 +158,16 @@ def weekly_trend(weeks: list[date], points: list[WeekCompliance], priorities: li
         last = next((y for _, y, _ in reversed(coords) if y is not None), None)
         if last is not None:
             labels.append((last, name, style.colour))
+    if not labels:
+        parts.append(
+            text(
+                left + plot_w / 2,
+                top + plot_h / 2,
+                "no judged tickets in these weeks",
+                text_anchor="middle",
+                fill=MUTED,
+            )
+        )
     for y, name, colour in _spread(labels, 13, top, top + plot_h):
         parts.append(
             text(left + plot_w + 8, y + 4, name, fill=colour, font_size=11, font_weight="bold")

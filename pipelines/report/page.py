@@ -91,6 +91,8 @@ def render_page(data: ReportData, generated_at: datetime, source: str) -> str:
 
 
 def _title(data: ReportData) -> str:
+    if data.as_of is None:
+        return "Atera SLA report"
     return f"Atera SLA report, as of {local_time(data.as_of, data.time_zone)} {data.time_zone}"
 
 
@@ -107,12 +109,7 @@ def _header(data: ReportData, generated_at: datetime, source: str) -> Markup:
                 "div",
                 [
                     tag("h1", "Atera SLA report"),
-                    tag(
-                        "p",
-                        Markup("As of <strong>{} {}</strong> ({})").format(
-                            local_time(data.as_of, data.time_zone), data.time_zone, basis
-                        ),
-                    ),
+                    _as_of_line(data, basis),
                     tag(
                         "p",
                         f"Warehouse {source}, schema {data.schema}: {data.tickets:,} tickets, "
@@ -127,6 +124,17 @@ def _header(data: ReportData, generated_at: datetime, source: str) -> Markup:
                 class_="inner",
             )
         ],
+    )
+
+
+def _as_of_line(data: ReportData, basis: str) -> Markup:
+    if data.as_of is None:
+        return tag("p", "As of: unknown, the marts hold no tickets")
+    return tag(
+        "p",
+        Markup("As of <strong>{} {}</strong> ({})").format(
+            local_time(data.as_of, data.time_zone), data.time_zone, basis
+        ),
     )
 
 

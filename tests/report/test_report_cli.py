@@ -99,6 +99,23 @@ def test_as_of_reads_the_point_in_time_marts_of_that_instant_only(
     assert not (tmp_path / "x.html").exists()
 
 
+def test_marts_without_tickets_give_a_page_that_says_so(
+    report_warehouse: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "atera.duckdb"
+    shutil.copyfile(report_warehouse, copy)
+    with duckdb.connect(str(copy)) as con:
+        con.execute("delete from analytics.fct_ticket_first_response_sla")
+        con.execute("delete from analytics.work_hours_by_customer_technician_month")
+    out = tmp_path / "r.html"
+    result = invoke("report", "--duckdb", str(copy), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    assert "As of: unknown, the marts hold no tickets" in html
+    assert "0 tickets" in html and "no judged tickets in these weeks" in html
+    assert "No first-response SLA breached" in html
+
+
 def test_every_value_from_the_warehouse_is_escaped(hostile_page: Path) -> None:
     html = hostile_page.read_text(encoding="utf-8")
     assert SCRIPT_PAYLOAD not in html
