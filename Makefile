@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install run demo-reset test test-lowest lint sandbox bench cassettes docs clean
+.PHONY: help install run demo-reset test test-lowest lint sandbox bench cassettes docs chromium clean
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-10s %s\n", $$1, $$2}'
@@ -56,6 +56,9 @@ bench: $(STAMP) ## Print load and sync throughput figures
 
 docs: $(STAMP) ## Write the dbt docs site (models, columns, tests, lineage) to site/dbt-docs/
 	$(BIN)/atera-sync docs --out site/dbt-docs
+
+chromium: ## Install headless Chromium (Debian, as root) for the report's browser test
+	@command -v chromium >/dev/null 2>&1 || apt-get install -y chromium
 
 cassettes: $(STAMP) ## Re-record the vcrpy cassettes against the sandbox
 	$(BIN)/python -m tests.record_cassettes

@@ -3,7 +3,8 @@
 Commands: `run` (sync, then build the SQL models), `models` (build the SQL
 models only), `reconcile` (sync, then find deleted tickets), `docs` (the dbt
 docs site), `status` (is the warehouse fresh?), `export` (the marts as Parquet or
-CSV files), `sandbox` (serve the built-in Atera sandbox).
+CSV files), `report` (the HTML SLA report), `sandbox` (serve the built-in Atera
+sandbox).
 
 Exit codes: 0 success, 1 the sync or a data test failed, 2 a setting is
 missing or wrong, 3 another run is already writing the same DuckDB file.
@@ -40,6 +41,7 @@ from pipelines.models import (
 from pipelines.models.runner import marts_schema_for
 from pipelines.private_files import private_umask, warn_if_readable_secrets
 from pipelines.progress import ProgressReporter
+from pipelines.report.after_run import write_report_after_run
 from pipelines.run_output import Output, output_for
 from pipelines.sandbox.cli import sandbox_command
 from pipelines.status_cli import status_command
@@ -204,6 +206,7 @@ def _sync_and_report(
     _output.sync_summary(result)
     if models_step is not None:
         models_step.print_result()
+        write_report_after_run(duckdb_path, lambda line: _output.notice(line, stage="report"))
 
 
 @main.command()
@@ -272,6 +275,41 @@ def docs(duckdb_path: Path, out_dir: Path) -> None:
     except ModelsError as exc:
         _fail(1, f"dbt docs failed: {exc}")
     _output.notice(f"dbt docs: {page}", stage="docs")
+
+
+@main.command()
+@duckdb_option
+@click.option(
+    "--as-of",
+    "as_of",
+    help="Report the marts of `atera-sync models --as-of` (schema analytics_as_of), which "
+    "must have been built as of this instant (ISO 8601). Without it: the live marts.",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("atera-report.html"),
+    show_default=True,
+    help="The HTML file to write (replaced).",
+)
+def report(duckdb_path: Path, as_of: str | None, out: Path) -> None:
+    """Write the SLA report: one self-contained HTML page (reads the warehouse only)."""
+    from pipelines.report import ReportError, write_report
+
+    parsed = _parse_as_of(as_of)
+    try:
+        zone = load_model_settings().time_zone
+        written = write_report(duckdb_path, out, time_zone=zone, as_of=parsed)
+    except ModelSettingsError as exc:
+        _fail(2, f"invalid [models] settings: {exc}")
+    except ReportError as exc:
+        _fail(exc.exit_code, str(exc))
+    _output.notice(
+        f"report: {written.path} ({written.bytes / 1024:,.0f} KB in {written.seconds:.1f} s), "
+        f"marts of {written.schema}",
+        stage="report",
+    )
 
 
 # the sandbox keeps its one command line with itself, so that `atera-sync sandbox`
