@@ -15,8 +15,9 @@ from tests.conftest import config_for
 AS_OF = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 
 
-def build_models(work: Path) -> None:
-    """The after-load step of `atera-sync run`: the SQL models on the working copy."""
+def build_models(work: Path, data_as_of: datetime | None = None) -> None:
+    """The after-load step of `atera-sync run`: the SQL models on the working copy (judged
+    at a fixed instant, whatever the sync's server time)."""
     with duckdb.connect(str(work)) as con:
         run_models(con, as_of=AS_OF)
 

@@ -77,10 +77,7 @@ def test_a_long_error_stays_on_one_line_without_colour_or_the_key(tmp_path: Path
     errors = [line for line in lines if line.startswith("error: ")]
     assert len(errors) == 1, text
     # the whole request, URL and query, and the advice are on the error's one line
-    assert (
-        "/a-path-long-enough-to-pass-eighty-columns/and-then-some-more/api/v3/tickets?"
-        in (errors[0])
-    )
+    assert "/a-path-long-enough-to-pass-eighty-columns/and-then-some-more/api/v3/" in (errors[0])
     assert "page=1&itemsInPage=50" in errors[0]
     assert errors[0].endswith("the next run starts from the last one that landed)")
     assert len(errors[0]) > 200
