@@ -9,6 +9,7 @@ import pandas as pd
 from rich.console import Console, JustifyMethod
 from rich.table import Table
 
+from pipelines.atera.plan import SyncReport
 from pipelines.sync import SyncResult
 
 RAW_TABLES = ("tickets", "comments", "work_hours", "billable_durations", "ticket_status_snapshots")
@@ -41,6 +42,8 @@ def print_sync_summary(console: Console, result: SyncResult) -> None:
         f"watermark: {_stamp(report.watermark_before)} -> {_stamp(report.new_watermark)}"
         f"   (server time {_stamp(report.server_time)}, from {report.server_time_source or '-'})",
     ]
+    if report.mode == "incremental":
+        lines.append(_change_detection_line(report))
     if result.reconcile is not None:
         found = result.reconcile
         lines.append(
@@ -55,6 +58,18 @@ def print_sync_summary(console: Console, result: SyncResult) -> None:
         lines.append(f"tickets that vanished during the sync (404, skipped): {ids}")
     for line in lines:
         _print_wrapped(console, line)
+
+
+def _change_detection_line(report: SyncReport) -> str:
+    line = f"child fetches skipped by change detection: {report.child_fetches_skipped:,}"
+    if report.tickets_refreshed:
+        line += f"   open tickets refreshed: {report.tickets_refreshed:,}"
+    if report.safety_net:
+        line += (
+            "   safety net: every open ticket's children fetched, "
+            f"{report.change_detection_missed or 0:,} changes change detection had missed"
+        )
+    return line
 
 
 def _print_wrapped(console: Console, line: str) -> None:

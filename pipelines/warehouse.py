@@ -77,9 +77,22 @@ create table if not exists {HISTORY_TABLE} (
     server_time timestamptz,
     missing_ticket_ids json,
     problems json,
-    error varchar
+    error varchar,
+    child_fetches_skipped bigint,
+    safety_net boolean,
+    change_detection_missed bigint
 );
 """
+
+HISTORY_UPGRADE = [
+    f"alter table {HISTORY_TABLE} add column if not exists {column} {kind}"
+    for column, kind in (
+        ("child_fetches_skipped", "bigint"),
+        ("safety_net", "boolean"),
+        ("change_detection_missed", "bigint"),
+    )
+]
+"""Columns added after 0.2.0: a history table written by an older version gets them."""
 
 # DuckDB's Python client shares one database instance per file within a process,
 # and a shared instance may belong to a file that a publish has since renamed
@@ -247,8 +260,17 @@ def history_row(
     missing_ticket_ids: list[int],
     problems: list[str],
     error: str | None,
+    child_fetches_skipped: int | None = None,
+    safety_net: bool = False,
+    change_detection_missed: int | None = None,
 ) -> dict[str, Any]:
-    """The sync_runs row of one run."""
+    """The sync_runs row of one run.
+
+    `child_fetches_skipped`: per-ticket child fetches (ticket x kind) that change
+    detection left out; `safety_net`: whether the run fetched every open ticket's
+    children anyway; `change_detection_missed`: then, how many had changed without
+    a sign of activity (NULL on other runs).
+    """
     return {
         "run_id": run_id,
         "started_at": started_at,
@@ -265,6 +287,9 @@ def history_row(
         "missing_ticket_ids": json.dumps(sorted(missing_ticket_ids)),
         "problems": json.dumps(problems[:1000]),
         "error": error,
+        "child_fetches_skipped": child_fetches_skipped,
+        "safety_net": safety_net,
+        "change_detection_missed": change_detection_missed,
     }
 
 
@@ -286,6 +311,8 @@ def _insert_history(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> None
     con.begin()
     try:
         con.execute(HISTORY_DDL)
+        for statement in HISTORY_UPGRADE:
+            con.execute(statement)
         con.execute(
             f"insert or replace into {HISTORY_TABLE} ({', '.join(columns)}) "
             f"values ({placeholders})",

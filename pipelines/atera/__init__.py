@@ -9,6 +9,7 @@ one `Extraction` (client, plan, API shape). Where the pieces live:
 * `schema.py`: the raw tables and their typed columns, declared once;
 * `records.py`, `timestamps.py`: rows for loading, dates in every format Atera sends;
 * `privacy.py`: `[privacy]`: columns hashed or dropped before anything is written;
+* `change_detection.py`, `fingerprints.py`: which children a sync fetches;
 * `reconcile.py`: deleted tickets; `errors.py`, `settings.py`, `config.py`.
 """
 
@@ -41,6 +42,8 @@ def atera_source(
     progress: ProgressCallback | None = None,
     plan_sink: Callable[[SyncPlan], None] | None = None,
     privacy: Privacy | None = None,
+    safety_net_every_days: int = settings.SAFETY_NET_EVERY_DAYS,
+    work_hours_lookback_days: int = settings.WORK_HOURS_LOOKBACK_DAYS,
 ) -> list[DltResource]:
     """The Atera source: tickets, status snapshots, comments, work hours, billable durations.
 
@@ -55,6 +58,8 @@ def atera_source(
         progress: optional callback(stage, done, total).
         plan_sink: receives the SyncPlan, so the caller can read its report.
         privacy: columns to hash or drop before rows reach dlt (`[privacy]`).
+        safety_net_every_days: how often to fetch every open ticket's children anyway.
+        work_hours_lookback_days: the published work-hour listing's look-back.
     """
     plan = SyncPlan(
         client,
@@ -65,6 +70,9 @@ def atera_source(
         api_shape=api_shape,
         incremental_endpoint=incremental_endpoint,
         progress=progress,
+        safety_net_every_days=safety_net_every_days,
+        work_hours_lookback_days=work_hours_lookback_days,
+        naive_zone=naive_zone,
     )
     if plan_sink is not None:
         plan_sink(plan)

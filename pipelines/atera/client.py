@@ -558,10 +558,28 @@ class AteraClient:
         path = settings.WORK_HOURS_RECORDS_PATH.format(ticket_id=ticket_id)
         return _collect(self.paginate(path))
 
-    def iter_account_work_hours(self) -> Iterator[list[dict]]:
-        """Every work-hour record of the account, page by page (published v3)."""
+    def iter_ticket_pages_in_status(self, status: str) -> Iterator[Page]:
+        """Pages of the tickets in one status (`GET /tickets?ticketStatus=`).
+
+        A server that ignores the filter answers with every ticket: the caller
+        checks the statuses it gets.
+        """
+        return self.iter_pages(settings.TICKETS_PATH, {"ticketStatus": status})
+
+    def iter_account_work_hours(
+        self, started_after: datetime | None = None
+    ) -> Iterator[list[dict]]:
+        """Every work-hour record of the account, page by page (published v3).
+
+        Args:
+            started_after: only records that start at or after this instant
+                (`startWorkhour`, sent in UTC).
+        """
         # rates are left out by default here, but workhoursrecords always has them
-        return self.paginate(settings.ACCOUNT_WORK_HOURS_PATH, {"includeRates": "true"})
+        params = {"includeRates": "true"}
+        if started_after is not None:
+            params["startWorkhour"] = started_after.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return self.paginate(settings.ACCOUNT_WORK_HOURS_PATH, params)
 
     def get_billable_durations(self, ticket_ids: list[int]) -> list[dict]:
         """Billable durations of up to 50 tickets in one call (published v3 bulk POST)."""

@@ -34,6 +34,10 @@ class AteraConfiguration(BaseConfiguration):
     overlap_seconds: int = settings.WATERMARK_OVERLAP_SECONDS
     reconcile_every_days: int = settings.RECONCILE_EVERY_DAYS
     """List every ticket id this often to find deleted tickets (0: only `atera-sync reconcile`)."""
+    safety_net_every_days: int = settings.SAFETY_NET_EVERY_DAYS
+    """Fetch every open ticket's children this often to check change detection (0: never)."""
+    work_hours_lookback_days: int = settings.WORK_HOURS_LOOKBACK_DAYS
+    """How far before the watermark the published API's work-hour listing looks."""
     full_sync_chunk_pages: int = settings.FULL_SYNC_CHUNK_PAGES
     """A full sync commits after this many pages of tickets (50 each) and their children."""
     incremental_endpoint: str = "auto"

@@ -57,6 +57,12 @@ WATERMARK_OVERLAP_SECONDS = 600
 RECONCILE_EVERY_DAYS = 7
 """A run reconciles (lists every ticket id, one call per 50 tickets) once a week."""
 
+SAFETY_NET_EVERY_DAYS = 7
+"""A run fetches the children of every open ticket once a week, to check change detection."""
+
+WORK_HOURS_LOOKBACK_DAYS = 7
+"""The published API's work-hour listing looks this far before the watermark (time logged late)."""
+
 FULL_SYNC_CHUNK_PAGES = 20
 """A full sync commits every 20 pages (1,000 tickets with their children)."""
 
