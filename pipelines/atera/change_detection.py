@@ -46,6 +46,8 @@ State (`change_detection` in dlt's source state, stored with the data):
   and `c`, `w`, `b` (fingerprints of its comments, work hours and billable
   duration when last fetched); see `pipelines.atera.fingerprints`;
 * `listed`: the ticket ids of the last change listing (published API);
+* `vanished`: tickets whose children answered 404, not fetched again unless the
+  change listing lists them again;
 * `work_hours`: the records of the look-back window, `{id: [hash, ticket, start]}`;
 * `safety_net_at`: the server's time of the last safety net (or full sync).
 """
@@ -268,6 +270,8 @@ class ChangeDetection:
         """A ticket that vanished (404): keep nothing about it."""
         with self._lock:
             self._state["tickets"].pop(str(ticket_id), None)
+            # not asked for again unless the change listing lists it again
+            self._state["vanished"] = sorted({*self._state.get("vanished", []), ticket_id})
 
     # -- internals ------------------------------------------------------------
 
@@ -281,8 +285,10 @@ class ChangeDetection:
         pending: set[int],
     ) -> list[dict]:
         entries = self._state["tickets"]
+        vanished = set(self._state.get("vanished", [])) - changed_ids
+        self._state["vanished"] = sorted(vanished)
         extra: list[dict] = []
-        for ticket_id in sorted(candidates):
+        for ticket_id in sorted(candidates - vanished):
             row = rows.get(ticket_id)
             entry = entries.get(str(ticket_id))
             if row is not None and _refreshed(row, entry, ticket_id not in changed_ids):
