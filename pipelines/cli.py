@@ -262,8 +262,8 @@ def _start_demo_sandbox(stack: ExitStack, config: AteraConfiguration) -> str:
         "[bold yellow]No Atera API key is configured[/] (\\[sources.atera] api_key or "
         "SOURCES__ATERA__API_KEY), so this run syncs [bold]demo data[/] from the built-in "
         f"Atera sandbox at {sandbox_server.api_url} (rate limit "
-        f"{DEMO_RATE_LIMIT_PER_MINUTE:,}/min; against Atera the client keeps to "
-        "700/min). See README.md to sync your account.",
+        f"{DEMO_RATE_LIMIT_PER_MINUTE:,}/min; against Atera the client keeps to its share "
+        "of the account's 700/min, 350/min by default). See README.md to sync your account.",
         soft_wrap=True,
     )
     return sandbox_server.api_url

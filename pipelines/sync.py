@@ -121,6 +121,7 @@ def build_client(config: AteraConfiguration, base_url: str | None = None) -> Ate
         backoff_max_seconds=config.backoff_max_seconds,
         page_size=config.page_size,
         auth_scheme=config.auth_scheme,
+        rate_limit_patience_seconds=config.rate_limit_patience_seconds,
     )
 
 

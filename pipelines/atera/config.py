@@ -25,6 +25,9 @@ class AteraConfiguration(BaseConfiguration):
     api_key: Optional[TSecretStrValue] = None  # noqa: UP045 (dlt resolves typing.Optional)
     base_url: str = settings.DEFAULT_BASE_URL
     rate_limit_per_minute: int = settings.RATE_LIMIT_PER_MINUTE
+    """This project's share of the account's limit (Atera: 700 a minute for all integrations)."""
+    rate_limit_patience_seconds: float = settings.RATE_LIMIT_PATIENCE_SECONDS
+    """How long a request keeps retrying while others' traffic gets it HTTP 429."""
     concurrency: int = settings.CONCURRENCY
     timeout_seconds: float = settings.TIMEOUT_SECONDS
     max_attempts: int = settings.MAX_ATTEMPTS

@@ -38,8 +38,18 @@ PAGE_SIZE = 50
 MAX_PAGES = 100_000
 """Hard stop for any paged listing: no account has five million tickets."""
 
-RATE_LIMIT_PER_MINUTE = 700
-"""Atera answers 429 past 700 requests a minute."""
+ACCOUNT_RATE_LIMIT_PER_MINUTE = 700
+"""Atera answers 429 past 700 requests a minute per account, all integrations together."""
+
+RATE_LIMIT_PER_MINUTE = 350
+"""This project's share of the account's limit: half, leaving the other half to the MSP's
+other integrations (PSA sync, billing, automations)."""
+
+RATE_WINDOW_MARGIN = 1.015
+"""The client's window is this much longer than the limit's (98.5 % of the budget)."""
+
+RATE_LIMIT_PATIENCE_SECONDS = 900.0
+"""How long one request keeps retrying while the account is rate limited (HTTP 429)."""
 
 CONCURRENCY = 8
 """Parallel requests for per-ticket calls; the rate limiter is shared by all of them."""
