@@ -266,6 +266,12 @@ class ChangeDetection:
         for key in list(self._state["tickets"]):
             self.observe(WORK_HOURS, int(key), self._account_records.pop(int(key), []))
 
+    def keep_only(self, open_ids: set[int]) -> None:
+        """Drop what is kept about tickets no longer open (closed, deleted, reconciled away)."""
+        entries = self._state["tickets"]
+        for key in [k for k in entries if int(k) not in open_ids]:
+            del entries[key]
+
     def forget(self, ticket_id: int) -> None:
         """A ticket that vanished (404): keep nothing about it."""
         with self._lock:

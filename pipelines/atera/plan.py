@@ -208,6 +208,7 @@ class SyncPlan:
             if ticket_id in open_ids:
                 open_ids.discard(ticket_id)
                 state["open_ticket_ids"] = sorted(open_ids)
+        self.detection.keep_only(open_ids)
 
     # -- the published API's account-wide work-hour listing ----------------
 
@@ -346,6 +347,7 @@ class SyncPlan:
             else:
                 open_ids.add(ticket_id)
         state["open_ticket_ids"] = sorted(open_ids)
+        self.detection.keep_only(open_ids)
         if self.report.mode == "incremental":
             state["pending_children_ids"] = []  # fetched by this run
         state["api_shape"] = self.api_shape()
