@@ -50,8 +50,13 @@ def one_second_windows(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @contextmanager
-def another_integration(sandbox: AteraSandbox, per_second: int) -> Iterator[list[int]]:
-    """Another client of the same account sending `per_second` requests; yields its statuses."""
+def another_integration(
+    sandbox: AteraSandbox, per_second: int, burst: bool = False
+) -> Iterator[list[int]]:
+    """Another client of the same account sending `per_second` requests; yields its statuses.
+
+    Spread evenly over each second, or (`burst`) all at the start of each second.
+    """
     statuses: list[int] = []
     stop = threading.Event()
 
@@ -59,8 +64,12 @@ def another_integration(sandbox: AteraSandbox, per_second: int) -> Iterator[list
         headers = {"X-API-KEY": sandbox.api_key}
         with httpx.Client(base_url=sandbox.base_url, headers=headers, timeout=5) as http:
             while not stop.is_set():
-                statuses.append(http.get(OTHERS_PATH).status_code)
-                time.sleep(1 / per_second)
+                second = time.monotonic() + WINDOW
+                for _ in range(per_second):
+                    statuses.append(http.get(OTHERS_PATH).status_code)
+                    if not burst:
+                        time.sleep(WINDOW / per_second)
+                time.sleep(max(0.0, second - time.monotonic()))
 
     thread = threading.Thread(target=send, daemon=True)
     thread.start()
@@ -72,7 +81,7 @@ def another_integration(sandbox: AteraSandbox, per_second: int) -> Iterator[list
 
 
 def sync_beside_another(
-    tmp_path: Path, share: int, others_per_second: int
+    tmp_path: Path, share: int, others_per_second: int, burst: bool = False
 ) -> tuple[SyncResult, list[int], int, AteraSandbox]:
     """A full sync with `share` requests a window beside another client; the sync's 429s."""
     with AteraSandbox(
@@ -83,7 +92,7 @@ def sync_beside_another(
         rate_window_seconds=WINDOW,
     ) as sandbox:
         config = config_for(sandbox, rate_limit_per_minute=share, concurrency=4)
-        with another_integration(sandbox, others_per_second) as others:
+        with another_integration(sandbox, others_per_second, burst) as others:
             time.sleep(0.3)  # the other integration is already busy when the sync starts
             result = run_sync(config, tmp_path / "atera.duckdb")
         own_429 = sum(
@@ -110,8 +119,11 @@ def test_a_sync_that_takes_the_whole_limit_gets_in_the_others_way(tmp_path: Path
 
 
 def test_when_others_use_more_the_sync_backs_off_and_finishes_anyway(tmp_path: Path) -> None:
-    # the other integration takes 50 of the 60: the sync's share of 30 does not fit
-    result, others, own_429, _ = sync_beside_another(tmp_path, share=30, others_per_second=50)
+    # the other integration takes 50 of the 60 at the start of every second: the sync's
+    # share of 30 does not fit
+    result, others, own_429, _ = sync_beside_another(
+        tmp_path, share=30, others_per_second=50, burst=True
+    )
     print(f"others take 50/60: the sync got {own_429} 429s and finished")
     assert own_429 > 0
     assert result.report.mode == "full"  # it landed, with max_attempts = 3
