@@ -42,7 +42,8 @@ kept from their last fetch although change detection saw no activity
 
 State (`change_detection` in dlt's source state, stored with the data):
 
-* `tickets`: per ticket not Closed, `s` (the activity signal), `r` (row hash)
+* `tickets`: per ticket not Closed (and per Closed one the last change listing
+  listed), `s` (the activity signal), `r` (row hash)
   and `c`, `w`, `b` (fingerprints of its comments, work hours and billable
   duration when last fetched); see `pipelines.atera.fingerprints`;
 * `listed`: the ticket ids of the last change listing (published API);
@@ -200,8 +201,8 @@ class ChangeDetection:
             len(baseline) - len(self.wanted(kind, baseline)) for kind in CHILD_KINDS
         )
         self.report.tickets_refreshed += len(extra)
-        for row in rows.values():
-            self._remember_row(shape, row)
+        for ticket_id, row in rows.items():
+            self._remember_row(shape, row, keep_closed=ticket_id in changed_ids)
         self._state["listed"] = sorted(changed_ids)
         return extra
 
@@ -267,9 +268,11 @@ class ChangeDetection:
             self.observe(WORK_HOURS, int(key), self._account_records.pop(int(key), []))
 
     def keep_only(self, open_ids: set[int]) -> None:
-        """Drop what is kept about tickets no longer open (closed, deleted, reconciled away)."""
+        """Drop what is kept about tickets no longer open (closed, deleted, reconciled away),
+        except Closed ones the change listing just listed."""
+        keep = open_ids | {int(i) for i in self._state.get("listed", [])}
         entries = self._state["tickets"]
-        for key in [k for k in entries if int(k) not in open_ids]:
+        for key in [k for k in entries if int(k) not in keep]:
             del entries[key]
 
     def forget(self, ticket_id: int) -> None:
@@ -299,6 +302,8 @@ class ChangeDetection:
             entry = entries.get(str(ticket_id))
             if row is not None and _refreshed(row, entry, ticket_id not in changed_ids):
                 extra.append(row)
+            if row is not None and entry is None and self._quiet_since_last_run(shape, row):
+                continue  # its children were fetched after its last activity
             if row is None or entry is None or ticket_id in pending:
                 self._wanted[ticket_id] = set(CHILD_KINDS)  # no signal: fetch as before
                 continue
@@ -420,10 +425,19 @@ class ChangeDetection:
             self._state["safety_net_at"] = server_time.isoformat()
         logger.info("safety net: fetching the children of all %d open tickets", len(still_open))
 
-    def _remember_row(self, shape: str, ticket: dict) -> None:
+    def _quiet_since_last_run(self, shape: str, row: dict) -> bool:
+        """Contract shape: a ticket last active before the last run started was listed by
+        it or an earlier run after that activity, so its children were fetched then."""
+        last_run = as_utc(self._root.get("last_run_started_at"))
+        active = as_utc(row.get("LastActivityDate")) if shape != PUBLISHED else None
+        return last_run is not None and active is not None and active < last_run
+
+    def _remember_row(self, shape: str, ticket: dict, keep_closed: bool = False) -> None:
+        """Keep a ticket's signals: while it is open, and a Closed one for one more run
+        after a change listing listed it (the next run's overlap lists it again)."""
         entries = self._state["tickets"]
         key = str(_id(ticket))
-        if _closed(ticket):
+        if _closed(ticket) and not keep_closed:
             entries.pop(key, None)
             return
         entry = entries.setdefault(key, {})

@@ -115,7 +115,7 @@ def test_contract_children_follow_last_activity_date() -> None:
     assert statuses == ["Open", "Pending", "Resolved"]
 
     fake.tickets[2] = ticket(2, activity="2026-06-01T11:00:00Z")  # a new comment, say
-    fake.tickets[5] = ticket(5)  # a ticket the change listing missed
+    fake.tickets[5] = ticket(5, activity="2026-06-01T12:00:00Z")  # the change listing missed it
     fake.changed = {2}
     moved = run(fake, state, "contract")
     assert wanted(moved) == {2: ALL, 5: ALL}
@@ -192,3 +192,30 @@ def test_the_safety_net_fetches_every_open_ticket_and_counts_what_was_missed(sha
     assert plan.report.child_fetches_skipped == 0
     assert state["change_detection"]["safety_net_at"] == SERVER_NOW.isoformat()
     assert run(fake, state, shape, safety_net_every_days=0).report.safety_net is False
+
+
+def test_a_ticket_closed_since_the_last_run_is_not_fetched_again_in_the_overlap() -> None:
+    fake = FakeAtera([published_ticket(1), published_ticket(2)])
+    state: dict[str, Any] = {}
+    run(fake, state, "published")
+    fake.tickets[1] = {**fake.tickets[1], "TicketStatus": "Closed"}
+    fake.changed = {1}
+    closing = run(fake, state, "published")
+    assert wanted(closing) == {1: {COMMENTS, BILLABLE}}  # newly listed
+    again = run(fake, state, "published")  # the overlap lists it once more
+    assert wanted(again) == {}
+    fake.changed = set()
+    run(fake, state, "published")
+    assert "1" not in state["change_detection"]["tickets"]  # Closed: nothing kept
+
+
+def test_contract_a_ticket_quiet_since_the_last_run_needs_no_signal_of_its_own() -> None:
+    fake = FakeAtera([ticket(1), ticket(2, "Closed")])
+    state: dict[str, Any] = {}
+    run(fake, state, "contract")
+    # listed again (the overlap), Closed, nothing kept about it: it was last active before
+    # the last run started, which fetched its children after that
+    fake.changed = {2}
+    assert wanted(run(fake, state, "contract")) == {}
+    fake.tickets[2] = ticket(2, "Closed", activity="2026-06-01T12:00:00Z")
+    assert wanted(run(fake, state, "contract")) == {2: ALL}
