@@ -344,8 +344,8 @@ def _start_demo_sandbox(stack: ExitStack, config: AteraConfiguration, duckdb_pat
         "No Atera API key is configured ([sources.atera] api_key or "
         "SOURCES__ATERA__API_KEY), so this run syncs demo data from the built-in "
         f"Atera sandbox at {sandbox_server.api_url} (rate limit "
-        f"{DEMO_RATE_LIMIT_PER_MINUTE:,}/min; against Atera the client keeps to "
-        "700/min). See README.md to sync your account.",
+        f"{DEMO_RATE_LIMIT_PER_MINUTE:,}/min; against Atera the client keeps to its share "
+        "of the account's 700/min, 350/min by default). See README.md to sync your account.",
         stage="demo",
     )
     return sandbox_server.api_url

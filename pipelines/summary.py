@@ -9,6 +9,7 @@ import pandas as pd
 from rich.console import Console, JustifyMethod
 from rich.table import Table
 
+from pipelines.atera.plan import SyncReport
 from pipelines.models.runner import AS_OF_CLOCK, AS_OF_LAST_SYNC, ModelsResult
 from pipelines.sync import SyncResult
 
@@ -57,6 +58,8 @@ def summary_lines(result: SyncResult) -> list[str]:
         f"watermark: {_stamp(report.watermark_before)} -> {_stamp(report.new_watermark)}"
         f"   (server time {_stamp(report.server_time)}, from {report.server_time_source or '-'})",
     ]
+    if report.mode == "incremental":
+        lines.append(_change_detection_line(report))
     if result.reconcile is not None:
         found = result.reconcile
         lines.append(
@@ -70,6 +73,18 @@ def summary_lines(result: SyncResult) -> list[str]:
         ids = ", ".join(str(i) for i in sorted(report.missing_ticket_ids)[:10])
         lines.append(f"tickets that vanished during the sync (404, skipped): {ids}")
     return lines
+
+
+def _change_detection_line(report: SyncReport) -> str:
+    line = f"child fetches skipped by change detection: {report.child_fetches_skipped:,}"
+    if report.tickets_refreshed:
+        line += f"   open tickets refreshed: {report.tickets_refreshed:,}"
+    if report.safety_net:
+        line += (
+            "   safety net: every open ticket's children fetched, "
+            f"{report.change_detection_missed or 0:,} changes change detection had missed"
+        )
+    return line
 
 
 def _print_wrapped(console: Console, line: str) -> None:

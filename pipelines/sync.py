@@ -126,6 +126,7 @@ def build_client(config: AteraConfiguration, base_url: str | None = None) -> Ate
         backoff_max_seconds=config.backoff_max_seconds,
         page_size=config.page_size,
         auth_scheme=config.auth_scheme,
+        rate_limit_patience_seconds=config.rate_limit_patience_seconds,
     )
 
 
@@ -320,6 +321,8 @@ class _Run:
                 privacy=self.privacy,
                 plan_sink=plans.append,
                 account_tables=chunk == 0,  # customers and contracts: once per run
+                safety_net_every_days=self.config.safety_net_every_days,
+                work_hours_lookback_days=self.config.work_hours_lookback_days,
             )
             try:
                 pipeline.run(source, loader_file_format=LOADER_FILE_FORMAT)
@@ -398,6 +401,12 @@ class _Run:
         combined.missing_ticket_ids = set().union(*(r.missing_ticket_ids for r in self.reports))
         combined.problems = [p for r in self.reports for p in r.problems]
         combined.server_time = first.server_time or last.server_time
+        combined.child_fetches_skipped = sum(r.child_fetches_skipped for r in self.reports)
+        combined.tickets_refreshed = sum(r.tickets_refreshed for r in self.reports)
+        combined.safety_net = any(r.safety_net for r in self.reports)
+        missed = [r.change_detection_missed for r in self.reports]
+        known = [m for m in missed if m is not None]
+        combined.change_detection_missed = sum(known) if known else None
         return combined
 
     def _record(self, status: str, error: str | None, *, landed: bool | None = None) -> None:
@@ -419,6 +428,9 @@ class _Run:
             missing_ticket_ids=sorted(report.missing_ticket_ids),
             problems=report.problems,
             error=error,
+            child_fetches_skipped=report.child_fetches_skipped if self.reports else None,
+            safety_net=report.safety_net,
+            change_detection_missed=report.change_detection_missed,
         )
         try:
             self.warehouse.record_run(row, publish_row_only=not landed)

@@ -88,15 +88,26 @@ create table if not exists {HISTORY_TABLE} (
     missing_ticket_ids json,
     problems json,
     error varchar,
-    code_version varchar
+    code_version varchar,
+    child_fetches_skipped bigint,
+    safety_net boolean,
+    change_detection_missed bigint
 );
 """
 
-HISTORY_UPGRADES = (
-    # 0.3: the version of atera-sync that wrote the row (NULL in rows written before)
-    f"alter table {HISTORY_TABLE} add column if not exists code_version varchar",
+HISTORY_UPGRADES = tuple(
+    f"alter table {HISTORY_TABLE} add column if not exists {column} {kind}"
+    for column, kind in (
+        # 0.3: the version of atera-sync that wrote the row
+        ("code_version", "varchar"),
+        # 0.3: change detection (see history_row)
+        ("child_fetches_skipped", "bigint"),
+        ("safety_net", "boolean"),
+        ("change_detection_missed", "bigint"),
+    )
 )
-"""Columns added to the history table since 0.1, applied in place before each insert."""
+"""Columns added to the history table since 0.2.0, applied in place before each insert
+(rows written before keep NULL)."""
 
 # DuckDB's Python client shares one database instance per file within a process,
 # and a shared instance may belong to a file that a publish has since renamed
@@ -309,8 +320,17 @@ def history_row(
     missing_ticket_ids: list[int],
     problems: list[str],
     error: str | None,
+    child_fetches_skipped: int | None = None,
+    safety_net: bool = False,
+    change_detection_missed: int | None = None,
 ) -> dict[str, Any]:
-    """The sync_runs row of one run (with the version of atera-sync that ran it)."""
+    """The sync_runs row of one run, with the version of atera-sync that ran it.
+
+    `child_fetches_skipped`: per-ticket child fetches (ticket x kind) that change
+    detection left out; `safety_net`: whether the run fetched every open ticket's
+    children anyway; `change_detection_missed`: then, how many had changed without
+    a sign of activity (NULL on other runs).
+    """
     return {
         "run_id": run_id,
         "started_at": started_at,
@@ -328,6 +348,9 @@ def history_row(
         "problems": mask_secrets(json.dumps(problems[:1000])),
         "error": None if error is None else mask_secrets(error),
         "code_version": __version__,
+        "child_fetches_skipped": child_fetches_skipped,
+        "safety_net": safety_net,
+        "change_detection_missed": change_detection_missed,
     }
 
 

@@ -20,6 +20,8 @@ def runner(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> CliRunner:
     # an empty working directory: every default must come from code
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("SOURCES__ATERA__API_KEY", raising=False)
+    # the sandbox has no limit to share: keep the tests fast
+    monkeypatch.setenv("SOURCES__ATERA__RATE_LIMIT_PER_MINUTE", "100000")
     return CliRunner()
 
 
@@ -86,7 +88,7 @@ def test_dot_dlt_in_the_working_directory_overrides_defaults(sandbox: AteraSandb
         f'[sources.atera]\napi_key = "{TEST_API_KEY}"\n'
     )
     (tmp_path / ".dlt" / "config.toml").write_text(
-        f'[sources.atera]\nbase_url = "{sandbox.base_url}"\n'
+        f'[sources.atera]\nbase_url = "{sandbox.base_url}"\nrate_limit_per_minute = 100000\n'
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("SOURCES__ATERA__")}
     completed = subprocess.run(

@@ -239,3 +239,18 @@ def test_the_compliance_table_leaves_out_columns_the_frame_does_not_have() -> No
 def test_the_compliance_title_is_in_utc(as_of: datetime) -> None:
     output = render(print_compliance, compliance_frame(), as_of)
     assert "(as of 2024-03-01T02:15:07Z)" in output
+
+
+def test_the_summary_says_what_change_detection_skipped_and_the_safety_net_found() -> None:
+    output = render(print_sync_summary, sync_result(child_fetches_skipped=2310))
+    assert says(output, "child fetches skipped by change detection: 2,310")
+    assert not says(output, "safety net")
+    output = render(
+        print_sync_summary,
+        sync_result(safety_net=True, change_detection_missed=2, tickets_refreshed=4),
+    )
+    assert says(output, "open tickets refreshed: 4")
+    assert says(output, "safety net: every open ticket's children fetched, 2 changes")
+    assert_fits(output)
+    full = render(print_sync_summary, sync_result(mode="full"))
+    assert not says(full, "skipped by change detection")

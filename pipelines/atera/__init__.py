@@ -10,6 +10,7 @@ one `Extraction` (client, plan, API shape). Where the pieces live:
 * `records.py`, `timestamps.py`: rows for loading, dates in every format Atera sends;
 * `privacy.py`: `[privacy]`: columns hashed or dropped before anything is written;
 * `accounts.py`: customers and contracts, listed whole;
+* `change_detection.py`, `fingerprints.py`: which children a sync fetches;
 * `reconcile.py`: deleted tickets; `errors.py`, `settings.py`, `config.py`.
 """
 
@@ -44,6 +45,8 @@ def atera_source(
     plan_sink: Callable[[SyncPlan], None] | None = None,
     privacy: Privacy | None = None,
     account_tables: bool = True,
+    safety_net_every_days: int = settings.SAFETY_NET_EVERY_DAYS,
+    work_hours_lookback_days: int = settings.WORK_HOURS_LOOKBACK_DAYS,
 ) -> list[DltResource]:
     """The Atera source: tickets, status snapshots, ticket versions, comments, work hours,
     billable durations, and (with `account_tables`) customers and contracts.
@@ -62,6 +65,8 @@ def atera_source(
         account_tables: list the customers and contracts now (HTTP calls before the
             extraction) and replace their tables in this load; a table whose listing
             is not available to this account is left out, so it keeps its rows.
+        safety_net_every_days: how often to fetch every open ticket's children anyway.
+        work_hours_lookback_days: the published work-hour listing's look-back.
     """
     plan = SyncPlan(
         client,
@@ -72,6 +77,9 @@ def atera_source(
         api_shape=api_shape,
         incremental_endpoint=incremental_endpoint,
         progress=progress,
+        safety_net_every_days=safety_net_every_days,
+        work_hours_lookback_days=work_hours_lookback_days,
+        naive_zone=naive_zone,
     )
     if plan_sink is not None:
         plan_sink(plan)

@@ -11,7 +11,10 @@ more than the configured number of requests per minute.
 
 Retries (tenacity) cover 429, 5xx and network errors with bounded
 exponential backoff and jitter; a 429 waits for `Retry-After` when the
-server sends one. 401/403 fail at once: retrying a wrong key cannot help.
+server sends one, and pauses every worker (`pipelines.atera.budget`): the
+limit is the account's, shared with the MSP's other integrations, so a 429 is
+retried for `rate_limit_patience_seconds` rather than `max_attempts` times.
+401/403 fail at once: retrying a wrong key cannot help.
 """
 
 from __future__ import annotations
@@ -33,11 +36,11 @@ from tenacity import (
     RetryCallState,
     Retrying,
     retry_if_exception_type,
-    stop_after_attempt,
     wait_random_exponential,
 )
 
 from pipelines.atera import settings
+from pipelines.atera.budget import RateGate
 from pipelines.atera.errors import (
     API_KEY_HINT,
     ApiResponseError,
@@ -108,11 +111,18 @@ class Reply:
 class _Retryable(Exception):
     """Internal: a failure worth another attempt; carries the error to raise at the end."""
 
-    def __init__(self, error: Exception, reason: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        error: Exception,
+        reason: str,
+        retry_after: float | None = None,
+        rate_limited: bool = False,
+    ) -> None:
         super().__init__(reason)
         self.error = error
         self.reason = reason
         self.retry_after = retry_after
+        self.rate_limited = rate_limited
 
 
 def api_url_from(base_url: str) -> str:
@@ -207,6 +217,9 @@ class AteraClient:
         auth_scheme: `x-api-key`, `bearer`, or `auto` (Bearer for JWT-shaped keys).
         transport: an httpx transport, for tests.
         rate_window_seconds: the window of the rate limit (a minute; shorter in tests).
+        rate_limit_patience_seconds: how long one request keeps waiting and retrying
+            while Atera answers 429 (the account is busy with other integrations'
+            traffic); 429s do not count against `max_attempts`.
     """
 
     def __init__(
@@ -224,6 +237,7 @@ class AteraClient:
         auth_scheme: str = "auto",
         transport: httpx.BaseTransport | None = None,
         rate_window_seconds: float = 60.0,
+        rate_limit_patience_seconds: float = settings.RATE_LIMIT_PATIENCE_SECONDS,
     ) -> None:
         if not api_key:
             raise ConfigurationError(f"No Atera API key is configured: {API_KEY_HINT}.")
@@ -237,8 +251,12 @@ class AteraClient:
         self.concurrency = max(1, concurrency)
         self.stats = ClientStats()
         self.auth_scheme = choose_auth_scheme(auth_scheme, api_key)
-        window_ms = int(rate_window_seconds * Duration.SECOND)
+        self.rate_limit_patience_seconds = rate_limit_patience_seconds
+        # a slightly longer window than the server's: requests that leave exactly a
+        # window apart may arrive a little closer together
+        window_ms = int(rate_window_seconds * settings.RATE_WINDOW_MARGIN * Duration.SECOND)
         self._limiter = Limiter(Rate(rate_limit_per_minute, window_ms))
+        self.gate = RateGate(reserve=self.concurrency)
         self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="atera-http")
         self._http = httpx.Client(
             base_url=self.api_url,
@@ -309,7 +327,7 @@ class AteraClient:
     ) -> Reply:
         """Send one request with retries; return its decoded JSON body and server time."""
         retrying = Retrying(
-            stop=stop_after_attempt(self.max_attempts),
+            stop=self._stop,
             wait=self._wait,
             retry=retry_if_exception_type(_Retryable),
             before_sleep=self._before_sleep,
@@ -324,6 +342,7 @@ class AteraClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _send_once(self, method: str, path: str, params: dict[str, Any] | None, body: Any) -> Reply:
+        self.gate.wait()
         self._limiter.try_acquire("atera")
         request = self._http.build_request(
             method, path, params=params, json=body if method != "GET" else None
@@ -352,6 +371,7 @@ class AteraClient:
                 f"{where} failed: {type(exc).__name__}",
             ) from None
         self.stats.record_call(response.status_code)
+        self.gate.observe(response.headers)
         decoded = self._decode(response, request, where)
         return Reply(decoded, parse_http_date(response.headers.get("Date")))
 
@@ -374,13 +394,16 @@ class AteraClient:
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
             raise _Retryable(
                 RateLimitError(
-                    f"{where} was still rate limited (HTTP 429) after {self.max_attempts} "
-                    "attempts: lower [sources.atera] rate_limit_per_minute or run later",
+                    f"{where} was still rate limited (HTTP 429) after "
+                    f"{self.rate_limit_patience_seconds:g} s of retries: the account's other "
+                    "integrations use its whole limit; lower [sources.atera] "
+                    "rate_limit_per_minute or run later",
                     request=request,
                     status_code=status,
                 ),
                 f"{where} answered HTTP 429",
                 retry_after=retry_after,
+                rate_limited=True,
             )
         if status >= 500:
             raise _Retryable(
@@ -415,23 +438,36 @@ class AteraClient:
                 f"{where} answered HTTP {status} with a body that is not JSON",
             ) from None
 
+    def _stop(self, state: RetryCallState) -> bool:
+        """Give up after `max_attempts` failures, not counting 429s; on 429s, after the
+        patience runs out."""
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, _Retryable) and exc.rate_limited:
+            return (state.seconds_since_start or 0.0) >= self.rate_limit_patience_seconds
+        failures = getattr(state, "failures", 0) + 1
+        state.failures = failures  # type: ignore[attr-defined]
+        return failures >= self.max_attempts
+
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, _Retryable) and exc.retry_after is not None:
-            return min(exc.retry_after, self.backoff_max_seconds) + 0.05
-        backoff = wait_random_exponential(
-            multiplier=self.backoff_initial_seconds, max=self.backoff_max_seconds
-        )
-        return backoff(state)
+            wait = min(exc.retry_after, self.backoff_max_seconds) + 0.05
+        else:
+            backoff = wait_random_exponential(
+                multiplier=self.backoff_initial_seconds, max=self.backoff_max_seconds
+            )
+            wait = backoff(state)
+        if isinstance(exc, _Retryable) and exc.rate_limited:
+            # others are using the account's limit: every worker waits, not only this one
+            self.gate.pause(wait)
+        return wait
 
     def _before_sleep(self, state: RetryCallState) -> None:
         self.stats.record_retry()
         exc = state.outcome.exception() if state.outcome else None
         reason = exc.reason if isinstance(exc, _Retryable) else str(exc)
         wait = state.next_action.sleep if state.next_action else 0.0
-        logger.warning(
-            "retry %d/%d in %.1fs: %s", state.attempt_number, self.max_attempts - 1, wait, reason
-        )
+        logger.warning("retry %d in %.1fs: %s", state.attempt_number, wait, reason)
 
     # -- concurrency ------------------------------------------------------
 
@@ -562,10 +598,28 @@ class AteraClient:
         path = settings.WORK_HOURS_RECORDS_PATH.format(ticket_id=ticket_id)
         return _collect(self.paginate(path))
 
-    def iter_account_work_hours(self) -> Iterator[list[dict]]:
-        """Every work-hour record of the account, page by page (published v3)."""
+    def iter_ticket_pages_in_status(self, status: str) -> Iterator[Page]:
+        """Pages of the tickets in one status (`GET /tickets?ticketStatus=`).
+
+        A server that ignores the filter answers with every ticket: the caller
+        checks the statuses it gets.
+        """
+        return self.iter_pages(settings.TICKETS_PATH, {"ticketStatus": status})
+
+    def iter_account_work_hours(
+        self, started_after: datetime | None = None
+    ) -> Iterator[list[dict]]:
+        """Every work-hour record of the account, page by page (published v3).
+
+        Args:
+            started_after: only records that start at or after this instant
+                (`startWorkhour`, sent in UTC).
+        """
         # rates are left out by default here, but workhoursrecords always has them
-        return self.paginate(settings.ACCOUNT_WORK_HOURS_PATH, {"includeRates": "true"})
+        params = {"includeRates": "true"}
+        if started_after is not None:
+            params["startWorkhour"] = started_after.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return self.paginate(settings.ACCOUNT_WORK_HOURS_PATH, params)
 
     def get_billable_durations(self, ticket_ids: list[int]) -> list[dict]:
         """Billable durations of up to 50 tickets in one call (published v3 bulk POST)."""

@@ -25,6 +25,9 @@ class AteraConfiguration(BaseConfiguration):
     api_key: Optional[TSecretStrValue] = None  # noqa: UP045 (dlt resolves typing.Optional)
     base_url: str = settings.DEFAULT_BASE_URL
     rate_limit_per_minute: int = settings.RATE_LIMIT_PER_MINUTE
+    """This project's share of the account's limit (Atera: 700 a minute for all integrations)."""
+    rate_limit_patience_seconds: float = settings.RATE_LIMIT_PATIENCE_SECONDS
+    """How long a request keeps retrying while others' traffic gets it HTTP 429."""
     concurrency: int = settings.CONCURRENCY
     timeout_seconds: float = settings.TIMEOUT_SECONDS
     max_attempts: int = settings.MAX_ATTEMPTS
@@ -34,6 +37,10 @@ class AteraConfiguration(BaseConfiguration):
     overlap_seconds: int = settings.WATERMARK_OVERLAP_SECONDS
     reconcile_every_days: int = settings.RECONCILE_EVERY_DAYS
     """List every ticket id this often to find deleted tickets (0: only `atera-sync reconcile`)."""
+    safety_net_every_days: int = settings.SAFETY_NET_EVERY_DAYS
+    """Fetch every open ticket's children this often to check change detection (0: never)."""
+    work_hours_lookback_days: int = settings.WORK_HOURS_LOOKBACK_DAYS
+    """How far before the watermark the published API's work-hour listing looks."""
     full_sync_chunk_pages: int = settings.FULL_SYNC_CHUNK_PAGES
     """A full sync commits after this many pages of tickets (50 each) and their children."""
     incremental_endpoint: str = "auto"

@@ -16,6 +16,7 @@ from typing import Any
 
 from pipelines.atera.client import AteraClient
 from pipelines.atera.errors import NotFoundError
+from pipelines.atera.fingerprints import BILLABLE, COMMENTS, WORK_HOURS
 from pipelines.atera.plan import ProgressCallback, SyncPlan
 from pipelines.atera.privacy import Privacy
 from pipelines.atera.records import Problems, normalize_record
@@ -27,6 +28,9 @@ BATCH_ROWS = 1000
 """Rows handed to dlt at a time by the per-ticket resources."""
 
 Rows = list[dict]
+
+STAGE_KINDS = {"comments": COMMENTS, "work hours": WORK_HOURS, "billable duration": BILLABLE}
+"""The kind of child (see `pipelines.atera.fingerprints`) each per-ticket stage fetches."""
 
 
 class Extraction:
@@ -95,9 +99,13 @@ class Extraction:
         skipped, reported, and not fetched by later syncs.
         """
 
+        kind = STAGE_KINDS[stage]
+
         def fetch_rows(ticket_id: int) -> Rows:
             try:
-                return self.rows(ticket_id, fetch(ticket_id))
+                records = fetch(ticket_id)
+                self.plan.detection.observe(kind, ticket_id, records)
+                return self.rows(ticket_id, records)
             except NotFoundError:
                 logger.warning("ticket %s vanished (404) while syncing; skipped", ticket_id)
                 self.plan.forget_ticket(ticket_id)

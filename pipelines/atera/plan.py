@@ -41,10 +41,11 @@ import logging
 import threading
 from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from pipelines.atera import settings
+from pipelines.atera.change_detection import ChangeDetection
 from pipelines.atera.client import AteraClient, Page
 from pipelines.atera.errors import ConfigurationError
 from pipelines.atera.records import as_utc
@@ -78,6 +79,14 @@ class SyncReport:
     full_sync_pages: tuple[int, int] | None = None
     full_sync_done: bool = True
     problems: list[str] = field(default_factory=list)
+    child_fetches_skipped: int = 0
+    """Per-ticket child fetches (ticket x kind) that change detection left out."""
+    tickets_refreshed: int = 0
+    """Open tickets loaded because their row changed although the change listing missed them."""
+    safety_net: bool = False
+    """Whether this load fetched every open ticket's children to check change detection."""
+    change_detection_missed: int | None = None
+    """With the safety net: children that changed without a sign of activity (expected 0)."""
 
 
 class SyncPlan:
@@ -93,6 +102,9 @@ class SyncPlan:
         incremental_endpoint: `statusmodified`, `lastmodified` or `auto` (by shape).
         full_sync_chunk_pages: ticket pages per load during a full sync.
         progress: optional progress callback.
+        safety_net_every_days: how often to fetch every open ticket's children anyway.
+        work_hours_lookback_days: the published work-hour listing's look-back.
+        naive_zone: the zone of timestamps sent without an offset.
     """
 
     def __init__(
@@ -106,6 +118,9 @@ class SyncPlan:
         incremental_endpoint: str = "auto",
         full_sync_chunk_pages: int = settings.FULL_SYNC_CHUNK_PAGES,
         progress: ProgressCallback | None = None,
+        safety_net_every_days: int = settings.SAFETY_NET_EVERY_DAYS,
+        work_hours_lookback_days: int = settings.WORK_HOURS_LOOKBACK_DAYS,
+        naive_zone: tzinfo = UTC,
     ) -> None:
         if incremental_endpoint not in ("auto", *settings.INCREMENTAL_ENDPOINTS):
             raise ConfigurationError(
@@ -122,6 +137,13 @@ class SyncPlan:
         self.full_sync_chunk_pages = max(1, full_sync_chunk_pages)
         self.progress = progress
         self.report = SyncReport()
+        self.detection = ChangeDetection(
+            client,
+            self.report,
+            safety_net_every_days=safety_net_every_days,
+            work_hours_lookback_days=work_hours_lookback_days,
+            naive_zone=naive_zone,
+        )
         self._listed: list[dict] | None = None
         self._first_page: Page | None = None
         self._previous_open: set[int] = set()
@@ -145,6 +167,7 @@ class SyncPlan:
             raise RuntimeError("SyncPlan.list_tickets() is called once per load")
         self._bind_state()
         tickets = self._list()
+        tickets += self._survey(tickets)
         self._listed = tickets
         self._advance_state(tickets)
         return tickets
@@ -170,11 +193,8 @@ class SyncPlan:
         A full sync's chunk fetches them for its own tickets; an incremental
         sync for the changed tickets and every ticket open at the last sync.
         """
-        changed = {int(t["TicketID"]) for t in self._require_listing()}
-        if self.report.mode == "full":
-            targets = sorted(changed)
-        else:
-            targets = sorted(changed | self._previous_open | self._pending_children)
+        self._require_listing()
+        targets = self.detection.targets()
         self.report.child_targets = len(targets)
         return targets
 
@@ -182,11 +202,13 @@ class SyncPlan:
         """Record a ticket that vanished (404) so later syncs stop fetching it (thread-safe)."""
         with self._state_lock:
             self.report.missing_ticket_ids.add(ticket_id)
+            self.detection.forget(ticket_id)
             state = self._bound_state()
             open_ids = set(state.get("open_ticket_ids", []))
             if ticket_id in open_ids:
                 open_ids.discard(ticket_id)
                 state["open_ticket_ids"] = sorted(open_ids)
+        self.detection.keep_only(open_ids)
 
     # -- the published API's account-wide work-hour listing ----------------
 
@@ -213,6 +235,7 @@ class SyncPlan:
 
     def _bind_state(self) -> None:
         self._state = self._state_provider()
+        self.detection.bind(self._state)
         self._previous_open = {int(i) for i in self._state.get("open_ticket_ids", [])}
         self._pending_children = {int(i) for i in self._state.get("pending_children_ids", [])}
 
@@ -247,6 +270,20 @@ class SyncPlan:
         tickets = list(by_id.values())
         self._check_values(tickets)
         return tickets
+
+    def _survey(self, tickets: list[dict]) -> list[dict]:
+        """Ask change detection which children to fetch; the extra ticket rows to load."""
+        server_time = self._first_page.server_time if self._first_page else None
+        shape = self.api_shape()
+        if self.report.mode == "full":
+            first_chunk = self._chunk_first_page == 1
+            self.detection.survey_full_chunk(shape, tickets, server_time, first_chunk, self.overlap)
+            return []
+        watermark = self.report.watermark_before
+        assert watermark is not None  # an incremental sync has one
+        return self.detection.survey_changes(
+            shape, tickets, self._previous_open, self._pending_children, server_time, watermark
+        )
 
     def _modified_pages(self, watermark: datetime) -> Iterator[Page]:
         self.report.mode = "incremental"
@@ -310,6 +347,7 @@ class SyncPlan:
             else:
                 open_ids.add(ticket_id)
         state["open_ticket_ids"] = sorted(open_ids)
+        self.detection.keep_only(open_ids)
         if self.report.mode == "incremental":
             state["pending_children_ids"] = []  # fetched by this run
         state["api_shape"] = self.api_shape()

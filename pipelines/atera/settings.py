@@ -42,8 +42,18 @@ PAGE_SIZE = 50
 MAX_PAGES = 100_000
 """Hard stop for any paged listing: no account has five million tickets."""
 
-RATE_LIMIT_PER_MINUTE = 700
-"""Atera answers 429 past 700 requests a minute."""
+ACCOUNT_RATE_LIMIT_PER_MINUTE = 700
+"""Atera answers 429 past 700 requests a minute per account, all integrations together."""
+
+RATE_LIMIT_PER_MINUTE = 350
+"""This project's share of the account's limit: half, leaving the other half to the MSP's
+other integrations (PSA sync, billing, automations)."""
+
+RATE_WINDOW_MARGIN = 1.015
+"""The client's window is this much longer than the limit's (98.5 % of the budget)."""
+
+RATE_LIMIT_PATIENCE_SECONDS = 900.0
+"""How long one request keeps retrying while the account is rate limited (HTTP 429)."""
 
 CONCURRENCY = 8
 """Parallel requests for per-ticket calls; the rate limiter is shared by all of them."""
@@ -60,6 +70,12 @@ WATERMARK_OVERLAP_SECONDS = 600
 
 RECONCILE_EVERY_DAYS = 7
 """A run reconciles (lists every ticket id, one call per 50 tickets) once a week."""
+
+SAFETY_NET_EVERY_DAYS = 7
+"""A run fetches the children of every open ticket once a week, to check change detection."""
+
+WORK_HOURS_LOOKBACK_DAYS = 7
+"""The published API's work-hour listing looks this far before the watermark (time logged late)."""
 
 FULL_SYNC_CHUNK_PAGES = 20
 """A full sync commits every 20 pages (1,000 tickets with their children)."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Generator, Iterator
+from collections.abc import Iterator
 from itertools import chain
 from typing import TYPE_CHECKING, ClassVar
 
@@ -89,7 +89,8 @@ class ApiShape:
     incremental_endpoint: ClassVar[str]
 
     def comments(self, run: Extraction, ticket_ids: list[int]) -> Iterator[Rows]:
-        """The comments of these tickets, each with its `CommentKey`."""
+        """The comments of these tickets that change detection asks for, with `CommentKey`s."""
+        ticket_ids = run.plan.detection.wanted("comments", ticket_ids)
 
         def fetch(ticket_id: int) -> Rows:
             records = run.client.get_comments(ticket_id)
@@ -103,7 +104,11 @@ class ApiShape:
         raise NotImplementedError
 
     def billable_durations(self, run: Extraction, ticket_ids: list[int]) -> Iterator[Rows]:
-        """The billable duration of each of these tickets."""
+        """The billable duration of each of these tickets that change detection asks for."""
+        ticket_ids = run.plan.detection.wanted("billable_durations", ticket_ids)
+        return self._billable_per_ticket(run, ticket_ids)
+
+    def _billable_per_ticket(self, run: Extraction, ticket_ids: list[int]) -> Iterator[Rows]:
         return run.per_ticket(
             "billable duration", ticket_ids, lambda i: [run.client.get_billable_duration(i)]
         )
@@ -116,6 +121,7 @@ class ContractShape(ApiShape):
     incremental_endpoint = "statusmodified"
 
     def work_hours(self, run: Extraction, ticket_ids: list[int]) -> Iterator[Rows]:
+        ticket_ids = run.plan.detection.wanted("work_hours", ticket_ids)
         return run.per_ticket("work hours", ticket_ids, run.client.get_work_hours)
 
 
@@ -130,31 +136,42 @@ class PublishedShape(ApiShape):
         # a call per ticket; records logged after it are caught by the next sync
         if run.plan.account_work_hours_listed():
             return
+        ticket_ids = run.plan.detection.wanted("work_hours", ticket_ids)
         if run.plan.account_work_hours_due():
-            supported = yield from self._account_work_hours(run)
-            run.plan.remember_account_work_hours(supported)
-            if supported:
+            pages = self._account_work_hour_pages(run)
+            # settled before the first yield: dlt interleaves the batches' generators,
+            # and the next batch must see that this listing covers it
+            run.plan.remember_account_work_hours(pages is not None)
+            if pages is not None:
+                for page in pages:
+                    run.plan.detection.observe_account_work_hours(page)
+                    yield [with_work_hour_id(row) for row in run.rows(None, page)]
+                run.plan.detection.account_work_hours_done()
                 return
         fetch = run.client.get_work_hours_records
         for rows in run.per_ticket("work hours", ticket_ids, fetch):
             yield [with_work_hour_id(row) for row in rows]
 
-    def _account_work_hours(self, run: Extraction) -> Generator[Rows, None, bool]:
-        """Every work-hour record via GET /workhours; False when the server lacks it."""
+    def _account_work_hour_pages(self, run: Extraction) -> Iterator[list[dict]] | None:
+        """The pages of GET /workhours, its first page read; None when the server lacks it."""
         pages = run.client.iter_account_work_hours()
         try:
             first = next(pages, None)
         except ApiResponseError as exc:
             if not _bulk_endpoint_missing(exc, "GET /workhours", "work hours"):
                 raise
-            return False
-        for page in chain([first] if first else [], pages):
-            yield [with_work_hour_id(row) for row in run.rows(None, page)]
-        return True
+            return None
+        return chain([first] if first else [], pages)
 
     def billable_durations(self, run: Extraction, ticket_ids: list[int]) -> Iterator[Rows]:
+        ticket_ids = run.plan.detection.wanted("billable_durations", ticket_ids)
+        prefetched = run.plan.detection.take_prefetched(ticket_ids)
+        if prefetched:  # change detection fetched them in bulk already
+            yield run.rows(None, prefetched)
+            done = {int(r.get("ticketId") or r["TicketID"]) for r in prefetched}
+            ticket_ids = [i for i in ticket_ids if i not in done]
         if run.bulk_billable_supported is False:
-            yield from super().billable_durations(run, ticket_ids)
+            yield from self._billable_per_ticket(run, ticket_ids)
             return
         size = settings.BULK_BILLABLE_MAX_IDS
         chunks = [ticket_ids[i : i + size] for i in range(0, len(ticket_ids), size)]
@@ -162,7 +179,13 @@ class PublishedShape(ApiShape):
             return
 
         def fetch_chunk(index: int) -> Rows:
-            return run.rows(None, run.client.get_billable_durations(chunks[index]))
+            records = run.client.get_billable_durations(chunks[index])
+            by_ticket = {r.get("ticketId") or r.get("TicketID"): r for r in records}
+            observe = run.plan.detection.observe
+            for ticket_id in chunks[index]:
+                if ticket_id in by_ticket:
+                    observe("billable_durations", ticket_id, [by_ticket[ticket_id]])
+            return run.rows(None, records)
 
         try:
             first = fetch_chunk(0)
@@ -172,7 +195,7 @@ class PublishedShape(ApiShape):
             ):
                 raise
             run.bulk_billable_supported = False
-            yield from super().billable_durations(run, ticket_ids)
+            yield from self._billable_per_ticket(run, ticket_ids)
             return
         run.bulk_billable_supported = True
         yield first

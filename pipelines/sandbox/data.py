@@ -820,6 +820,17 @@ class TicketStore:
         with self._lock:
             return self._page_json(self._ordered_ids(), page, items_in_page)
 
+    def list_tickets_in_status_json(
+        self, status: str, page: int = 1, items_in_page: int = 20
+    ) -> bytes:
+        """Like :meth:`list_tickets_json`, the tickets in one status only (case-insensitive)."""
+        wanted = status.lower()
+        with self._lock:
+            ids = [
+                t for t in self._ordered_ids() if self._tickets[t]["TicketStatus"].lower() == wanted
+            ]
+            return self._page_json(ids, page, items_in_page)
+
     def modified_after(
         self, instant: datetime, page: int = 1, items_in_page: int = 20
     ) -> dict[str, Any]:

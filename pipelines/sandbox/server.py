@@ -114,6 +114,21 @@ class RateLimiter:
                 return None
             return max(1, math.ceil(hits[0] + self.window - now))
 
+    def quota(self, key: str) -> dict[str, str]:
+        """The ``X-RateLimit-*`` headers for ``key`` (Reset: seconds until a slot frees)."""
+        if self.limit is None:
+            return {}
+        now = time.monotonic()
+        with self._lock:
+            hits = self._hits.get(key, deque())
+            live = [hit for hit in hits if hit > now - self.window]
+            reset = live[0] + self.window - now if live else 0.0
+        return {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(max(0, self.limit - len(live))),
+            "X-RateLimit-Reset": f"{max(0.0, reset):.3f}",
+        }
+
     def message(self) -> str:
         """The 429 message, e.g. ``Rate limited: 700 requests per minute``."""
         per = "minute" if self.window == 60 else f"{self.window:g} seconds"
@@ -256,6 +271,9 @@ class AteraSandbox:
             :mod:`pipelines.sandbox.shapes`. Same data. The old names ``"seed"``
             and ``"v3"`` still work, with a :class:`DeprecationWarning`.
         retry_after_header: Send ``Retry-After`` with 429 answers (False: omit it).
+        rate_limit_headers: Send ``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` and
+            ``X-RateLimit-Reset`` (seconds until a request is allowed again) with
+            every answer, as Atera may.
         timestamp_format: How timestamps are written: ``"iso"`` (default, each
             shape's own), ``"iso7"``, ``"dotnet"`` or ``"dotnet-offset"``, see
             :mod:`pipelines.sandbox.timestamps`.
@@ -286,6 +304,7 @@ class AteraSandbox:
         *,
         sla_audit_tickets: bool = False,
         dialect: str | None = None,
+        rate_limit_headers: bool = False,
     ) -> None:
         if child_envelope not in ("items", "paged"):
             raise ValueError("child_envelope must be 'items' or 'paged'")
@@ -293,6 +312,7 @@ class AteraSandbox:
         self._timestamp_format = normalize_timestamp_format(timestamp_format)
         self._spec = SPECS[self._api_shape]
         self.retry_after_header = retry_after_header
+        self.rate_limit_headers = rate_limit_headers
         self.api_key = api_key
         self.latency_ms = latency_ms
         self.child_envelope = child_envelope
@@ -500,9 +520,15 @@ class AteraSandbox:
         if key is None:
             return (401, *self._spec.unauthorized)
         retry_after = self.rate_limiter.acquire(key)
+        quota = self.rate_limiter.quota(key) if self.rate_limit_headers else {}
         if retry_after is not None:
             headers = {"Retry-After": str(retry_after)} if self.retry_after_header else {}
-            return (429, *self._spec.error(429, self.rate_limiter.message(), path), headers)
+            return (429, *self._spec.error(429, self.rate_limiter.message(), path), headers | quota)
+        status, payload, content_type, headers = self._answer(method, path, query, body)
+        return status, payload, content_type, headers | quota
+
+    def _answer(self, method: str, path: str, query: str, body: bytes) -> Answer:
+        """A fault or the route's answer to an authenticated, admitted request."""
         fault = self._take_fault(method, path, query)
         if fault is not None:
             if fault.delay_s:

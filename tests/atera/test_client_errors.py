@@ -90,11 +90,38 @@ def test_timeouts_are_retried_then_raise_transport_error():
 
 
 def test_429_without_retry_after_backs_off_and_gives_up_eventually():
+    calls = []
+
+    def busy(request):
+        calls.append(request)
+        return httpx.Response(429)
+
     with (
-        client_for(lambda r: httpx.Response(429)) as client,
+        client_for(busy, rate_limit_patience_seconds=0.3) as client,
         pytest.raises(RateLimitError, match="rate_limit_per_minute"),
     ):
         client.get_json("/tickets")
+    # 429s are the account's other traffic: retried beyond max_attempts, for the patience
+    assert len(calls) > 3
+
+
+def test_rate_limit_headers_pause_every_worker_until_the_reset():
+    answers = iter(
+        [
+            httpx.Response(
+                200, json=[], headers={"X-RateLimit-Remaining": "1", "X-RateLimit-Reset": "0.4"}
+            ),
+            httpx.Response(200, json=[], headers={"X-RateLimit-Remaining": "699"}),
+        ]
+    )
+    import time
+
+    with client_for(lambda r: next(answers), concurrency=2) as client:
+        client.get_json("/tickets")
+        started = time.monotonic()
+        client.get_json("/tickets")
+        assert time.monotonic() - started >= 0.35
+        assert client.gate.pauses == 1
 
 
 def test_retry_after_in_seconds_or_http_date():

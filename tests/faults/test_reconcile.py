@@ -106,5 +106,5 @@ def test_a_run_reconciles_by_itself_when_the_last_listing_is_old(
     sandbox.reset_request_log()
     due = run_sync(config, duckdb_path)
     assert due.reconcile is not None
-    assert sandbox.request_count("/api/v3/tickets?") == 3  # 120 tickets, 50 per page
+    assert sandbox.request_count("/api/v3/tickets?page=") == 3  # 120 tickets, 50 per page
     assert run_sync(config, duckdb_path).reconcile is None

@@ -3,10 +3,11 @@
 Routes (under ``/api/v3``) and the shapes they answer in are the store's own
 (:class:`~pipelines.sandbox.data.TicketStore`): the paging envelope with
 ``totalItems``, ``statusmodified?modifiedAfter=``, comments with ``CommentID``,
-``{"items": [...]}`` (or paged) child lists, ``X-API-KEY`` auth and
-``{"message": ...}`` errors. The contract does not describe customers and
-contracts: they are served as the published ``CustomerDto``/``ContractDto`` in
-this shape's envelope and dates (:mod:`.accounts`).
+``{"items": [...]}`` (or paged) child lists, ``GET /tickets?ticketStatus=`` (as the
+published API has it), ``X-API-KEY`` auth and ``{"message": ...}`` errors. The
+contract does not describe customers and contracts: they are served as the
+published ``CustomerDto``/``ContractDto`` in this shape's envelope and dates
+(:mod:`.accounts`).
 """
 
 from __future__ import annotations
@@ -62,6 +63,9 @@ TIMESTAMP_FIELDS = frozenset(
 
 
 def _list_tickets(ctx: RouteContext, req: Request) -> Reply:
+    status = param(req.query, "ticketStatus")
+    if status:  # Atera's ticket listing filters by status, as its published API says
+        return 200, ctx.store.list_tickets_in_status_json(status, *paging(req.query))
     return 200, ctx.store.list_tickets_json(*paging(req.query))
 
 
