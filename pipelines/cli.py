@@ -29,6 +29,7 @@ from pipelines.atera.client import api_url_from
 from pipelines.atera.config import AteraConfiguration, load_atera_configuration
 from pipelines.atera.errors import ConfigurationError
 from pipelines.atera.privacy import load_privacy
+from pipelines.destination import DESTINATIONS, DUCKDB, resolve_destination
 from pipelines.export_cli import export_command
 from pipelines.log_output import LOG_FORMATS, RICH, configure_logging, register_secret
 from pipelines.models import (
@@ -44,12 +45,14 @@ from pipelines.progress import ProgressReporter
 from pipelines.report.after_run import write_report_after_run
 from pipelines.run_output import Output, output_for
 from pipelines.sandbox.cli import sandbox_command
+from pipelines.server_warehouse import ServerWarehouse
 from pipelines.status_cli import status_command
 from pipelines.sync import (
     DEFAULT_DUCKDB_PATH,
     SyncAlreadyRunning,
     SyncError,
     docs_for_warehouse,
+    open_warehouse,
     refresh_after_load,
     run_sync,
 )
@@ -100,6 +103,13 @@ duckdb_option = click.option(
 base_url_option = click.option(
     "--base-url", help="Atera's address (default [sources.atera] base_url)."
 )
+destination_option = click.option(
+    "--destination",
+    type=click.Choice(DESTINATIONS),
+    default=None,
+    help="The warehouse: the DuckDB file (default), or a server configured the dlt way "
+    "(DESTINATION__POSTGRES__CREDENTIALS, ...). Default: [pipeline] destination.",
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -118,6 +128,7 @@ def main(ctx: click.Context, verbose: bool, log_format: str) -> None:
 
 @main.command()
 @duckdb_option
+@destination_option
 @base_url_option
 @click.option("--full-refresh", is_flag=True, help="Ignore the watermark: reload every ticket.")
 @click.option(
@@ -133,6 +144,7 @@ def main(ctx: click.Context, verbose: bool, log_format: str) -> None:
 def run(
     ctx: click.Context,
     duckdb_path: Path,
+    destination: str | None,
     base_url: str | None,
     full_refresh: bool,
     incremental_endpoint: str | None,
@@ -152,7 +164,46 @@ def run(
         incremental_endpoint,
         skip_models=skip_models,
         reconcile=None,
+        destination=destination,
     )
+
+
+def _destination(option: str | None) -> str:
+    try:
+        return resolve_destination(option)
+    except ConfigurationError as exc:
+        _fail(2, str(exc))
+
+
+def _checked_destination(option: str | None, duckdb_path: Path) -> str:
+    """The destination, its credentials checked before any API call (exit 2 if missing)."""
+    target = _destination(option)
+    if target != DUCKDB:
+        try:
+            open_warehouse(duckdb_path, target)
+        except ConfigurationError as exc:
+            _fail(2, str(exc))
+    return target
+
+
+def _api_address(
+    stack: ExitStack, config: AteraConfiguration, base_url: str | None, duckdb_path: Path
+) -> str | None:
+    """The API to sync from: --base-url, the configured one, or (no key) the demo sandbox."""
+    if not config.api_key:
+        if base_url:
+            _fail(
+                2,
+                "no Atera API key is configured for --base-url: set [sources.atera] "
+                "api_key in .dlt/secrets.toml or SOURCES__ATERA__API_KEY",
+            )
+        base_url = _start_demo_sandbox(stack, config, duckdb_path)
+    if base_url:
+        try:
+            api_url_from(base_url)
+        except ConfigurationError as exc:
+            _fail(2, str(exc))
+    return base_url
 
 
 def _sync_and_report(
@@ -163,7 +214,9 @@ def _sync_and_report(
     *,
     skip_models: bool,
     reconcile: bool | None,
+    destination: str | None = None,
 ) -> None:
+    target = _checked_destination(destination, duckdb_path)
     config = _load_config()
     models_step = None if skip_models else _ModelsStep()
     if incremental_endpoint:
@@ -174,19 +227,7 @@ def _sync_and_report(
     except ConfigurationError as exc:
         _fail(2, str(exc))
     with ExitStack() as stack:
-        if not config.api_key:
-            if base_url:
-                _fail(
-                    2,
-                    "no Atera API key is configured for --base-url: set [sources.atera] "
-                    "api_key in .dlt/secrets.toml or SOURCES__ATERA__API_KEY",
-                )
-            base_url = _start_demo_sandbox(stack, config, duckdb_path)
-        if base_url:
-            try:
-                api_url_from(base_url)
-            except ConfigurationError as exc:
-                _fail(2, str(exc))
+        base_url = _api_address(stack, config, base_url, duckdb_path)
         try:
             with ProgressReporter(interactive=_form == RICH) as progress:
                 result = run_sync(
@@ -198,6 +239,7 @@ def _sync_and_report(
                     after_load=models_step,
                     reconcile=reconcile,
                     privacy=privacy,
+                    destination=target,
                 )
         except SyncAlreadyRunning as exc:
             _fail(3, str(exc))
@@ -206,11 +248,13 @@ def _sync_and_report(
     _output.sync_summary(result)
     if models_step is not None:
         models_step.print_result()
-        write_report_after_run(duckdb_path, lambda line: _output.notice(line, stage="report"))
+        if target == DUCKDB:
+            write_report_after_run(duckdb_path, lambda line: _output.notice(line, stage="report"))
 
 
 @main.command()
 @duckdb_option
+@destination_option
 @click.option(
     "--as-of",
     "as_of",
@@ -224,15 +268,18 @@ def _sync_and_report(
     default=None,
     help="Schema for the marts of an --as-of build (default analytics_as_of).",
 )
-def models(duckdb_path: Path, as_of: str | None, schema: str | None) -> None:
+def models(
+    duckdb_path: Path, destination: str | None, as_of: str | None, schema: str | None
+) -> None:
     """Build the SQL models (staging, intermediate, marts) and run the data tests."""
+    target = _destination(destination)
     if schema is not None and as_of is None:
         _fail(2, "--schema needs --as-of: the live marts always go to analytics")
     parsed = _parse_as_of(as_of)
     step = _ModelsStep(as_of=parsed, point_in_time=parsed is not None, schema=schema)
     try:
-        refresh_after_load(duckdb_path, step)
-    except FileNotFoundError as exc:
+        refresh_after_load(duckdb_path, step, target)
+    except (FileNotFoundError, ConfigurationError) as exc:
         _fail(2, str(exc))
     except SyncAlreadyRunning as exc:
         _fail(3, str(exc))
@@ -243,10 +290,19 @@ def models(duckdb_path: Path, as_of: str | None, schema: str | None) -> None:
 
 @main.command()
 @duckdb_option
+@destination_option
 @base_url_option
-def reconcile(duckdb_path: Path, base_url: str | None) -> None:
+def reconcile(duckdb_path: Path, destination: str | None, base_url: str | None) -> None:
     """Sync, then list every ticket id and mark the tickets Atera no longer has as deleted."""
-    _sync_and_report(duckdb_path, base_url, False, None, skip_models=False, reconcile=True)
+    _sync_and_report(
+        duckdb_path,
+        base_url,
+        False,
+        None,
+        skip_models=False,
+        reconcile=True,
+        destination=destination,
+    )
 
 
 @main.command()
@@ -371,7 +427,21 @@ class _ModelsStep:
             _fail(2, f"invalid [models] settings: {exc}")
         self.result: ModelsResult | None = None
 
-    def __call__(self, work_path: Path, data_as_of: datetime | None = None) -> None:
+    def __call__(
+        self, work_path: Path | ServerWarehouse, data_as_of: datetime | None = None
+    ) -> None:
+        if isinstance(work_path, ServerWarehouse):
+            from pipelines.models.server_runner import run_models_on_server
+
+            self.result = run_models_on_server(
+                work_path,
+                as_of=self.as_of,
+                settings=self.settings,
+                point_in_time=self.point_in_time,
+                schema=self.schema,
+                data_as_of=data_as_of,
+            )
+            return
         with duckdb.connect(str(work_path)) as con:
             self.result = run_models(
                 con,

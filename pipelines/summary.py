@@ -37,7 +37,8 @@ def print_sync_summary(console: Console, result: SyncResult) -> None:
 
 def summary_title(result: SyncResult) -> str:
     """`Incremental sync into PATH`."""
-    return f"{result.report.mode.capitalize()} sync into {result.duckdb_path}"
+    where = result.warehouse_label or result.duckdb_path
+    return f"{result.report.mode.capitalize()} sync into {where}"
 
 
 def rows_by_table(result: SyncResult) -> dict[str, int]:

@@ -44,12 +44,15 @@ from pipelines.atera.plan import ProgressCallback, SyncPlan, SyncReport
 from pipelines.atera.privacy import Privacy, load_privacy
 from pipelines.atera.reconcile import ReconcileReport, atera_reconcile_source
 from pipelines.atera.records import as_utc
+from pipelines.destination import DUCKDB
 from pipelines.export import ExportError, export_after_sync
 from pipelines.live_marts import KEEP_PREVIOUS_RUNS
 from pipelines.log_output import register_secret, set_run_id
 from pipelines.privacy_upgrade import apply_to_loaded_rows, rewrite_fresh, rewrite_pending
 from pipelines.private_files import ensure_private_dir
 from pipelines.raw_tables import complete_raw_tables
+from pipelines.server_lock import ServerLockTaken
+from pipelines.server_warehouse import ServerWarehouse
 from pipelines.warehouse import Warehouse, history_row, new_run_id
 
 logger = logging.getLogger("atera_sync.sync")
@@ -61,10 +64,12 @@ LOADER_FILE_FORMAT: Final = "parquet"
 NOT_ADVANCED = "the watermark did not move: the next run starts from the last one that landed"
 MAX_FULL_SYNC_CHUNKS = 100_000
 
-AfterLoad = Callable[[Path, datetime | None], None]
-"""Called with the working copy and the server time its data is true as of (None:
-unknown, e.g. a models-only rebuild: the step reads the sync history)."""
-"""Called with the working copy after the data landed and before publishing (the models)."""
+AnyWarehouse = Warehouse | ServerWarehouse
+AfterLoad = Callable[[Any, datetime | None], None]
+"""Called after the data landed and before publishing (the models), with where the models
+are built (the DuckDB working copy's Path, or the ServerWarehouse) and the server time the
+data is true as of (None: unknown, e.g. a models-only rebuild: the step reads the sync
+history)."""
 
 
 class SyncError(Exception):
@@ -72,7 +77,7 @@ class SyncError(Exception):
 
 
 class SyncAlreadyRunning(SyncError):
-    """Another sync holds the lock on the same DuckDB file."""
+    """Another sync holds the lock on the same warehouse (DuckDB file or server)."""
 
 
 @dataclass
@@ -89,6 +94,8 @@ class SyncResult:
     step_seconds: dict[str, float] = field(default_factory=dict)
     chunks: int = 1
     reconcile: ReconcileReport | None = None
+    warehouse_label: str = ""
+    """Where the data went: the DuckDB file, or `postgres://host:port/database`."""
 
     @property
     def load_rows_per_second(self) -> float:
@@ -97,8 +104,11 @@ class SyncResult:
         return sum(self.rows.values()) / seconds if seconds else 0.0
 
 
-def make_pipeline(warehouse: Warehouse) -> dlt.Pipeline:
-    """The dlt pipeline that loads into the warehouse's working copy, dataset `atera_raw`."""
+def make_pipeline(warehouse: AnyWarehouse) -> dlt.Pipeline:
+    """The dlt pipeline that loads the warehouse (a DuckDB file's working copy, or a
+    server), dataset `atera_raw`."""
+    if isinstance(warehouse, ServerWarehouse):
+        return warehouse.pipeline()
     # dlt's telemetry would try to reach the internet on every run: keep runs offline
     dlt.config["runtime.dlthub_telemetry"] = False
     # no copies of the rows beyond the warehouse: neither the files of completed loads
@@ -156,6 +166,7 @@ def run_sync(
     after_load: AfterLoad | None = None,
     reconcile: bool | None = None,
     privacy: Privacy | None = None,
+    destination: str = DUCKDB,
 ) -> SyncResult:
     """Sync Atera into the warehouse, publish it, and return the run's figures.
 
@@ -171,25 +182,48 @@ def run_sync(
         reconcile: list every ticket id afterwards to find deleted tickets; None:
             when the last reconciliation is `reconcile_every_days` old.
         privacy: columns to hash or drop (default: `[privacy]` from the dlt config).
+        destination: `duckdb` (the file at `duckdb_path`), or a server destination
+            (`pipelines.destination`) configured the dlt way; dlt's local working folder
+            for a server goes beside `duckdb_path`.
 
     Raises:
-        ConfigurationError: the `[privacy]` settings are invalid; nothing was done.
+        ConfigurationError: the `[privacy]` or destination settings are invalid; nothing
+            was done.
         SyncAlreadyRunning: another run holds the lock for this warehouse.
         SyncError: the run failed; the published warehouse and the watermark are unchanged.
     """
     privacy = load_privacy() if privacy is None else privacy
     register_secret(config.api_key)  # masked in log records and the run's history row
-    warehouse = Warehouse.at(duckdb_path)
-    ensure_private_dir(warehouse.published.parent, tighten_existing=False)
+    warehouse = open_warehouse(duckdb_path, destination)
     with _run_lock(warehouse):
         run = _Run(config, warehouse, base_url, full_refresh, progress, after_load, reconcile)
         run.privacy = privacy
         return run.execute()
 
 
+def open_warehouse(duckdb_path: Path, destination: str = DUCKDB) -> AnyWarehouse:
+    """The DuckDB file at `duckdb_path`, or the server warehouse of `destination`.
+
+    Raises:
+        ConfigurationError: the server's credentials are missing.
+    """
+    if destination != DUCKDB:
+        return ServerWarehouse(destination, state_root=Path(duckdb_path).expanduser().parent)
+    warehouse = Warehouse.at(duckdb_path)
+    ensure_private_dir(warehouse.published.parent, tighten_existing=False)
+    return warehouse
+
+
 @contextmanager
-def _run_lock(warehouse: Warehouse) -> Iterator[None]:
+def _run_lock(warehouse: AnyWarehouse) -> Iterator[None]:
     """Hold the warehouse's run lock, or fail at once if another run holds it."""
+    if isinstance(warehouse, ServerWarehouse):
+        try:
+            with warehouse.lock():
+                yield
+        except ServerLockTaken as exc:
+            raise SyncAlreadyRunning(str(exc)) from None
+        return
     lock = FileLock(str(warehouse.lock_file))
     try:
         lock.acquire(timeout=0)
@@ -210,7 +244,7 @@ class _Run:
     def __init__(
         self,
         config: AteraConfiguration,
-        warehouse: Warehouse,
+        warehouse: AnyWarehouse,
         base_url: str | None,
         full_refresh: bool,
         progress: ProgressCallback | None,
@@ -238,7 +272,8 @@ class _Run:
     def execute(self) -> SyncResult:
         try:
             self.warehouse.prepare()
-            apply_to_loaded_rows(self.warehouse.work, self.privacy)
+            if isinstance(self.warehouse, Warehouse):
+                apply_to_loaded_rows(self.warehouse.work, self.privacy)
             zone = naive_zone(self.config.timezone)
             with build_client(self.config, self.base_url) as client:
                 self.stats = client.stats
@@ -251,7 +286,7 @@ class _Run:
             self._fail(_explain(exc), exc)
         if self.after_load is not None:
             try:
-                self.after_load(self.warehouse.work, self._data_as_of())
+                self.after_load(models_target(self.warehouse), self._data_as_of())
             except Exception as exc:
                 # the raw data is complete and the models rolled back to their last good
                 # build: publish that, so analysts get today's data, and say what failed
@@ -266,7 +301,8 @@ class _Run:
         publish(self.warehouse, self.run_id)
         self._export()
         return SyncResult(
-            duckdb_path=self.warehouse.published,
+            duckdb_path=published_path(self.warehouse),
+            warehouse_label=warehouse_label(self.warehouse),
             started_at=self.started_at,
             duration_s=time.monotonic() - self.started,
             rows=dict(self.rows),
@@ -284,6 +320,8 @@ class _Run:
 
     def _export(self) -> None:
         """`[export]`: write the published marts as files too, when configured."""
+        if not isinstance(self.warehouse, Warehouse):
+            return
         try:
             export_after_sync(self.warehouse.published)
         except ExportError as exc:
@@ -325,7 +363,7 @@ class _Run:
                 work_hours_lookback_days=self.config.work_hours_lookback_days,
             )
             try:
-                pipeline.run(source, loader_file_format=LOADER_FILE_FORMAT)
+                pipeline.run(source, loader_file_format=loader_format(self.warehouse))
             except Exception:
                 _discard_local_progress(pipeline)
                 if plans:
@@ -359,7 +397,10 @@ class _Run:
         return last is None or now - last >= timedelta(days=every)
 
     def _reconcile(self, pipeline: dlt.Pipeline, client: AteraClient, zone: tzinfo) -> None:
-        known, deleted = _ticket_ids(self.warehouse.work)
+        if isinstance(self.warehouse, ServerWarehouse):
+            known, deleted = self.warehouse.ticket_ids()
+        else:
+            known, deleted = _ticket_ids(self.warehouse.work)
         reports: list[ReconcileReport] = []
         source = atera_reconcile_source(
             client=client,
@@ -370,7 +411,7 @@ class _Run:
             privacy=self.privacy,
         )
         try:
-            pipeline.run(source, loader_file_format=LOADER_FILE_FORMAT)
+            pipeline.run(source, loader_file_format=loader_format(self.warehouse))
         except Exception:
             _discard_local_progress(pipeline)
             raise
@@ -461,13 +502,19 @@ def _ticket_ids(work: Path) -> tuple[set[int], set[int]]:
     return known, deleted
 
 
-def refresh_after_load(duckdb_path: Path, step: AfterLoad) -> None:
+def refresh_after_load(duckdb_path: Path, step: AfterLoad, destination: str = DUCKDB) -> None:
     """Run the after-load step alone (rebuild the models) and publish, under the run lock.
 
     Raises:
         SyncAlreadyRunning: a run holds the lock.
         FileNotFoundError: there is no warehouse at `duckdb_path` yet.
+        ConfigurationError: the server's credentials are missing.
     """
+    if destination != DUCKDB:
+        server = ServerWarehouse(destination, state_root=Path(duckdb_path).expanduser().parent)
+        with _run_lock(server):
+            step(server, None)
+        return
     warehouse = Warehouse.at(duckdb_path)
     if not warehouse.published.exists() and not warehouse.work.exists():
         raise FileNotFoundError(f"{duckdb_path} does not exist: run `atera-sync run` first")
@@ -492,12 +539,41 @@ def docs_for_warehouse(duckdb_path: Path, write: Callable[[Path], Path]) -> Path
         return write(warehouse.work)
 
 
-def publish(warehouse: Warehouse, run_id: str | None = None) -> None:
+def models_target(warehouse: AnyWarehouse) -> Any:
+    """What the after-load step builds the models in: the working copy's path, or the server."""
+    return warehouse if isinstance(warehouse, ServerWarehouse) else warehouse.work
+
+
+def published_path(warehouse: AnyWarehouse) -> Path:
+    """The published DuckDB file (for a server: the folder of dlt's local state)."""
+    if isinstance(warehouse, ServerWarehouse):
+        return warehouse.state_root
+    return warehouse.published
+
+
+def warehouse_label(warehouse: AnyWarehouse) -> str:
+    """Where the data lands, for people: the published file, or the server without secrets."""
+    if isinstance(warehouse, ServerWarehouse):
+        return warehouse.label
+    return str(warehouse.published)
+
+
+def loader_format(warehouse: AnyWarehouse) -> Any:
+    """The file format dlt writes the rows in for this warehouse."""
+    if isinstance(warehouse, ServerWarehouse):
+        return warehouse.loader_file_format
+    return LOADER_FILE_FORMAT
+
+
+def publish(warehouse: AnyWarehouse, run_id: str | None = None) -> None:
     """Publish the working copy; first rewrite it into a fresh file if `[privacy]` changed rows.
 
     (DuckDB keeps the old values of changed rows in freed blocks of its file; after a
-    rewrite no earlier run's marts are kept either.)
+    rewrite no earlier run's marts are kept either.) A server warehouse has nothing to
+    publish: its data is in place and the models swap their marts in themselves.
     """
+    if isinstance(warehouse, ServerWarehouse):
+        return
     rewritten = rewrite_pending(warehouse.work)
     if rewritten:
         rewrite_fresh(warehouse.work)

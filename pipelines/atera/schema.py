@@ -31,7 +31,7 @@ SQL_TYPES: Mapping[str, str] = {
     "text": "varchar",
     "timestamp": "timestamptz",
     "bool": "boolean",
-    "double": "double",
+    "double": "double precision",
 }
 """dlt data type -> the SQL type a warehouse column of it has."""
 

@@ -103,26 +103,45 @@ def duckdb_profile(threads: int = THREADS) -> str:
     return json.dumps(profile, indent=2)  # JSON is YAML
 
 
+@dataclass(frozen=True)
+class ServerProfile:
+    """A dbt profile for a server warehouse: its text, the environment it reads (secrets
+    stay out of the file), and dbt's work folder."""
+
+    text: str
+    environment: Mapping[str, str]
+    work_dir: Path
+
+
 def run_dbt_build(
-    duckdb_path: Path, variables: Mapping[str, Any], environment: Mapping[str, str]
+    duckdb_path: Path | None,
+    variables: Mapping[str, Any],
+    environment: Mapping[str, str],
+    server: ServerProfile | None = None,
 ) -> DbtOutcome:
-    """`dbt build` the project against a DuckDB file.
+    """`dbt build` the project against a DuckDB file, or a server with its profile.
 
     Args:
-        duckdb_path: the warehouse file (may be open in this process).
+        duckdb_path: the warehouse file (may be open in this process); None with `server`.
         variables: the project's vars (see `sql/dbt_project.yml`), which rarely change.
         environment: `ATERA_*` variables the models read, which change every run.
+        server: the profile of a server warehouse instead of the DuckDB file.
 
     Raises:
         ModelProjectError: dbt could not parse or compile the project.
     """
-    work_dir = work_dir_for(duckdb_path)
+    command = ["build", "--vars", json.dumps(dict(variables))]
     started = time.perf_counter()
-    with dbt_environment({**environment, DUCKDB_PATH_ENV: str(duckdb_path)}):
-        try:
-            result = invoke_dbt(["build", "--vars", json.dumps(dict(variables))], work_dir)
-        finally:
-            release_dbt_duckdb()
+    if server is not None:
+        with dbt_environment({**environment, **server.environment}):
+            result = invoke_dbt(command, server.work_dir, profile=server.text)
+    else:
+        assert duckdb_path is not None
+        with dbt_environment({**environment, DUCKDB_PATH_ENV: str(duckdb_path)}):
+            try:
+                result = invoke_dbt(command, work_dir_for(duckdb_path))
+            finally:
+                release_dbt_duckdb()
     outcome = DbtOutcome(seconds=time.perf_counter() - started)
     for node_result in getattr(result.result, "results", []):
         _collect(outcome, node_result)
@@ -151,8 +170,10 @@ def release_dbt_duckdb() -> None:
         environment.close()
 
 
-def invoke_dbt(command: list[str], work_dir: Path) -> Any:
+def invoke_dbt(command: list[str], work_dir: Path, profile: str | None = None) -> Any:
     """Run one dbt command on the project with the profile in `work_dir`; quiet, offline.
+
+    `profile`: the profiles.yml text (default: the DuckDB file's, `duckdb_profile()`).
 
     Raises:
         ModelProjectError: dbt could not parse, compile or run the command.
@@ -161,9 +182,10 @@ def invoke_dbt(command: list[str], work_dir: Path) -> Any:
 
     # owner-only (0700, whatever the umask): dbt writes compiled SQL and logs in it
     ensure_private_dir(work_dir)
+    profile = profile if profile is not None else duckdb_profile()
     profiles = work_dir / "profiles.yml"
-    if not profiles.exists() or profiles.read_text(encoding="utf-8") != duckdb_profile():
-        write_private_text(profiles, duckdb_profile())
+    if not profiles.exists() or profiles.read_text(encoding="utf-8") != profile:
+        write_private_text(profiles, profile)
     args = [
         *command,
         "--project-dir",
