@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 
 from pipelines.atera.config import AteraConfiguration
 from pipelines.sandbox import AteraSandbox
+from tests.postgres_server import PostgresServer, PostgresUnavailable
 
 TEST_API_KEY = "test-key-5f1e9c2b7a"
 
@@ -59,3 +61,29 @@ def shared_dbt_work_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pa
         os.environ.pop("ATERA_DBT_WORK_DIR", None)
     else:
         os.environ["ATERA_DBT_WORK_DIR"] = saved
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A throwaway PostgreSQL server for this test session (one per xdist worker).
+
+    Skipped, loudly, where PostgreSQL's server binaries are missing (`.ci/run` installs
+    Debian's `postgresql` package).
+    """
+    try:
+        server = PostgresServer().start()
+    except PostgresUnavailable as exc:
+        warnings.warn(f"PostgreSQL tests skipped: {exc}", stacklevel=1)
+        pytest.skip(f"PostgreSQL is not available: {exc}")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def postgres_dsn(postgres_server: PostgresServer, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A new empty database, set as dlt's postgres destination credentials."""
+    dsn = postgres_server.dsn(postgres_server.create_database())
+    monkeypatch.setenv("DESTINATION__POSTGRES__CREDENTIALS", dsn)
+    return dsn
