@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install run demo-reset test test-lowest lint sandbox bench cassettes docs chromium clean
+.PHONY: help install run demo-reset test test-lowest lint sandbox bench cassettes docs chromium postgres clean
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-10s %s\n", $$1, $$2}'
@@ -25,7 +25,7 @@ demo-reset: $(STAMP) ## Start the demo over: a new sandbox world, an empty data/
 
 # two workers (pytest-xdist), each test file on one worker: the suite is mostly waiting
 # on loopback HTTP and DuckDB files, so two cores run it in about half the time
-test: $(STAMP) ## Run the test suite
+test: $(STAMP) postgres ## Run the test suite (PostgreSQL tests need the server binaries: make postgres)
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 # The lowest versions pyproject.toml allows, in a venv of their own. A subset that covers
@@ -62,6 +62,15 @@ docs: $(STAMP) ## Write the dbt docs site (models, columns, tests, lineage) to s
 
 chromium: ## Install headless Chromium (Debian, as root) for the report's browser test
 	@command -v chromium >/dev/null 2>&1 || apt-get install -y chromium
+
+# the PostgreSQL tests start a throwaway server from Debian's binaries (initdb, pg_ctl);
+# without root or a package index they are skipped, with the reason in the test summary
+postgres: ## Install PostgreSQL's server binaries (Debian, as root) for the destination tests
+	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl >/dev/null 2>&1 \
+		|| DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >/dev/null 2>&1 \
+		|| (apt-get update -q >/dev/null 2>&1 \
+			&& DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >/dev/null 2>&1) \
+		|| echo "WARNING: PostgreSQL could not be installed; its tests will be skipped"
 
 cassettes: $(STAMP) ## Re-record the vcrpy cassettes against the sandbox
 	$(BIN)/python -m tests.record_cassettes
