@@ -46,6 +46,10 @@ class ServerLockTaken(Exception):
     """Another run holds the warehouse's lock."""
 
 
+class ServerUnreachable(Exception):
+    """The server refused the connection (address, credentials, network)."""
+
+
 class ServerRunLock:
     """`with ServerRunLock(credentials, label):` holds the advisory lock or raises at once.
 
@@ -64,16 +68,24 @@ class ServerRunLock:
 
         c = self.credentials
         key = ADVISORY_LOCK_KEY - (1 << 64) if ADVISORY_LOCK_KEY >= 1 << 63 else ADVISORY_LOCK_KEY
-        self.connection = psycopg2.connect(
-            host=c.host,
-            port=c.port,
-            user=c.username,
-            password=c.password,
-            dbname=c.database,
-            connect_timeout=int(getattr(c, "connect_timeout", 15) or 15),
-            application_name="atera-sync run lock",
-            **KEEPALIVES,
-        )
+        try:
+            self.connection = psycopg2.connect(
+                host=c.host,
+                port=c.port,
+                user=c.username,
+                password=c.password,
+                dbname=c.database,
+                connect_timeout=int(getattr(c, "connect_timeout", 15) or 15),
+                application_name="atera-sync run lock",
+                **KEEPALIVES,
+            )
+        except psycopg2.Error as exc:
+            detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ServerUnreachable(
+                f"cannot connect to {self.label}: {detail}; check the server and "
+                "DESTINATION__POSTGRES__CREDENTIALS (or [destination.postgres] credentials); "
+                "this run did nothing"
+            ) from None
         self.connection.autocommit = True
         try:
             with self.connection.cursor() as cursor:

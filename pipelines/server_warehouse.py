@@ -33,6 +33,7 @@ import dlt
 
 from pipelines.atera.errors import ConfigurationError
 from pipelines.destination import POSTGRES
+from pipelines.log_output import register_secret
 from pipelines.server_lock import ServerRunLock, no_server_lock
 from pipelines.server_sql import history_ddl
 
@@ -65,6 +66,8 @@ class ServerWarehouse:
         self.state_root = Path(self.state_root).expanduser().resolve()
         self.factory = getattr(dlt.destinations, self.destination)()
         self.credentials = _credentials(self.factory, self.destination)
+        for secret in ("password", "private_key"):  # masked in every log line and error
+            register_secret(getattr(self.credentials, secret, None))
 
     @property
     def label(self) -> str:

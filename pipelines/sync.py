@@ -47,11 +47,11 @@ from pipelines.atera.records import as_utc
 from pipelines.destination import DUCKDB
 from pipelines.export import ExportError, export_after_sync
 from pipelines.live_marts import KEEP_PREVIOUS_RUNS
-from pipelines.log_output import register_secret, set_run_id
+from pipelines.log_output import mask_secrets, register_secret, set_run_id
 from pipelines.privacy_upgrade import apply_to_loaded_rows, rewrite_fresh, rewrite_pending
 from pipelines.private_files import ensure_private_dir
 from pipelines.raw_tables import complete_raw_tables
-from pipelines.server_lock import ServerLockTaken
+from pipelines.server_lock import ServerLockTaken, ServerUnreachable
 from pipelines.server_warehouse import ServerWarehouse
 from pipelines.warehouse import Warehouse, history_row, new_run_id
 
@@ -223,6 +223,8 @@ def _run_lock(warehouse: AnyWarehouse) -> Iterator[None]:
                 yield
         except ServerLockTaken as exc:
             raise SyncAlreadyRunning(str(exc)) from None
+        except ServerUnreachable as exc:
+            raise SyncError(mask_secrets(str(exc))) from None
         return
     lock = FileLock(str(warehouse.lock_file))
     try:
