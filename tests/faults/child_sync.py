@@ -1,6 +1,7 @@
 """A sync in a child process that SIGKILLs itself at a chosen point (for kill tests).
 
 Usage: python -m tests.faults.child_sync BASE_URL API_KEY DUCKDB_PATH KILL_AT [CHUNK_PAGES]
+       [DESTINATION]
 
 KILL_AT is one of:
   extract:N    while fetching comments, after N comment calls
@@ -59,9 +60,10 @@ def main() -> None:
     config.concurrency = 2
     if len(sys.argv) > 5:
         config.full_sync_chunk_pages = int(sys.argv[5])
+    destination = sys.argv[6] if len(sys.argv) > 6 else "duckdb"
     if kill_at != "never":
         arm(kill_at)
-    run_sync(config, Path(duckdb_path))
+    run_sync(config, Path(duckdb_path), destination=destination)
 
 
 if __name__ == "__main__":
