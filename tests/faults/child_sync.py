@@ -7,6 +7,8 @@ KILL_AT is one of:
   extract:N    while fetching comments, after N comment calls
   normalize:N  when dlt starts normalizing load number N
   load:N       in dlt's load step, once N table jobs have completed (merges not yet run)
+  jobs:N       in dlt's load step, when it starts its jobs for the Nth time (the package's
+               tables and staging tables were prepared, no job ran yet)
   never        run to completion
 """
 
@@ -49,6 +51,8 @@ def arm(kill_at: str) -> None:
         dlt.Pipeline.normalize = counted(dlt.Pipeline.normalize)
     elif stage == "load":
         Load.create_followup_jobs = counted(Load.create_followup_jobs)
+    elif stage == "jobs":
+        Load.start_new_jobs = counted(Load.start_new_jobs)
 
 
 def main() -> None:

@@ -1,4 +1,5 @@
-"""Faults on a real PostgreSQL server: a run killed mid-load, a concurrent run.
+"""Faults on a real PostgreSQL server: a run killed mid-load, a concurrent run; and the
+reconciliation that finds tickets deleted in Atera.
 
 (A failing model and a mart changed under a user's view are in tests/test_postgres_e2e.py,
 on the warehouse whose marts that file builds: a dbt build on PostgreSQL is the slow part.)
@@ -57,9 +58,6 @@ def test_a_first_sync_killed_mid_load_is_completed_by_the_next_run(
 def test_an_incremental_sync_killed_mid_load_keeps_the_watermark_and_recovers(
     sandbox: AteraSandbox, postgres_dsn: str, tmp_path: Path
 ) -> None:
-    """Killed once six table jobs have landed: their tables are committed, so the next run
-    cannot load the same package again (unique `_dlt_id`), discards it and loads again from
-    the watermark that landed."""
     path = tmp_path / "atera.duckdb"
     config = config_for(sandbox)
     run_sync(config, path, destination="postgres")
@@ -68,16 +66,25 @@ def test_an_incremental_sync_killed_mid_load_keeps_the_watermark_and_recovers(
     sandbox.advance(3600)
     before = raw_fingerprint(postgres_dsn)
 
-    killed = sync_in_child(sandbox, path, "load:6", destination="postgres")
-    # dlt committed some of the killed run's tables: readers see them before the run ends
-    after = raw_fingerprint(postgres_dsn)
-    assert [t for t in after if after[t] != before.get(t)]
+    # killed once the load has prepared its tables, before any job ran: readers see no
+    # change (no table replaced whole was emptied ahead of its new rows)
+    killed = sync_in_child(sandbox, path, "jobs:1", destination="postgres")
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
-    # whatever tables dlt committed before the kill, the watermark is the last complete one
-    assert server_state(tmp_path / "after-kill")["watermark"] == landed
+    assert raw_fingerprint(postgres_dsn) == before
+    assert server_state(tmp_path / "after-first-kill")["watermark"] == landed
+
+    # killed again once six table jobs landed: dlt committed those tables, readers see them
+    killed = sync_in_child(sandbox, path, "load:6", destination="postgres")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    after = raw_fingerprint(postgres_dsn)
+    assert [table for table in after if after[table] != before.get(table)]
+    # whatever tables landed, the watermark is the last complete load's
+    assert server_state(tmp_path / "after-second-kill")["watermark"] == landed
     assert [r["status"] for r in runs(postgres_dsn)] == ["success"]
 
-    # the next run (its lock freed with the killed one's connection) finishes the load
+    # the next run (the lock went with the killed one's connection) cannot load the same
+    # package again over the tables it committed (unique _dlt_id): it discards it and loads
+    # again from the watermark that landed
     resumed = run_sync(config, path, destination="postgres")
     assert resumed.report.mode == "incremental"
     assert_warehouse_equals_sandbox(postgres_dsn, sandbox)
@@ -107,3 +114,29 @@ def test_a_concurrent_run_exits_3_and_writes_nothing(
         "'analytics', 'analytics__build')",
     )
     assert schemas == []
+
+
+def test_reconcile_marks_deleted_tickets_on_the_server(
+    sandbox: AteraSandbox, postgres_dsn: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "atera.duckdb"
+    config = config_for(sandbox)
+    run_sync(config, path, destination="postgres")
+    tickets = sandbox.snapshot()["tickets"]
+    gone = {tickets[3]["TicketID"], tickets[40]["TicketID"]}
+    for ticket_id in gone:
+        sandbox.store.delete_ticket(ticket_id)
+    sandbox.advance(3600)
+
+    result = run_sync(config, path, destination="postgres", reconcile=True)
+    assert result.reconcile is not None
+    assert result.reconcile.deleted == gone
+    marked = rows(postgres_dsn, "select ticket_id, deleted_at from atera_raw.deleted_tickets")
+    assert {ticket_id for ticket_id, _ in marked} == gone
+    assert all(abs((at - sandbox.now()).total_seconds()) < 120 for _, at in marked)
+    # the raw rows stay (history); the deleted tickets are not fetched again
+    assert rows(postgres_dsn, "select count(*) from atera_raw.tickets") == [(len(tickets),)]
+    sandbox.reset_request_log()
+    run_sync(config, path, destination="postgres")
+    for ticket_id in gone:
+        assert sandbox.request_count(f"/tickets/{ticket_id}") == 0
