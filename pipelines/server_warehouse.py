@@ -49,6 +49,12 @@ takes Parquet through ADBC's COPY (`adbc-driver-postgresql`), an order of magnit
 than INSERT statements; dlt's CSV path would be as fast but counts fields, not rows, in its
 load figures."""
 
+REPLACE_STRATEGIES: dict[str, str] = {POSTGRES: "insert-from-staging"}
+"""How dlt replaces a whole table (`customers`, `contracts`), per destination. dlt's default
+on PostgreSQL truncates the table when the load starts and copies the new rows later, so a
+reader (or a run killed in between) would see it empty; from staging, the truncate and the
+insert are one transaction."""
+
 
 @dataclass
 class ServerWarehouse:
@@ -107,6 +113,9 @@ class ServerWarehouse:
             dlt.config["runtime.dlthub_telemetry"] = False
             dlt.config["load.delete_completed_jobs"] = True
             dlt.config["load.truncate_staging_dataset"] = True
+            if self.destination in REPLACE_STRATEGIES:
+                key = f"destination.{self.destination}.replace_strategy"
+                dlt.config[key] = REPLACE_STRATEGIES[self.destination]
             self._pipeline = dlt.pipeline(
                 pipeline_name=PIPELINE_NAME,
                 destination=self.factory,

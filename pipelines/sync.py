@@ -338,14 +338,7 @@ class _Run:
         for a full one."""
         pipeline = make_pipeline(self.warehouse)
         if pipeline.has_pending_data:
-            # a run was killed after extracting: land its package first, with its state
-            logger.info("finishing the load that an interrupted run left behind")
-            try:
-                pipeline.run()
-            except Exception:
-                _discard_local_progress(pipeline)
-                raise
-            self._collect(pipeline)
+            pipeline = self._finish_interrupted_load(pipeline)
         full_refresh = self.full_refresh
         for chunk in range(MAX_FULL_SYNC_CHUNKS):
             plans: list[SyncPlan] = []
@@ -384,6 +377,30 @@ class _Run:
                 "full sync: pages %s-%s landed, continuing", *(report.full_sync_pages or ("?", "?"))
             )
         raise SyncError(f"a full sync did not finish within {MAX_FULL_SYNC_CHUNKS} chunks")
+
+    def _finish_interrupted_load(self, pipeline: dlt.Pipeline) -> dlt.Pipeline:
+        """Land the package that a killed run left behind, with its state; the pipeline to
+        go on with.
+
+        If it cannot land, discard it and go on from the last watermark that landed: on a
+        server a killed run may have committed some of the package's tables already (dlt
+        commits table by table), and copying them again breaks their unique `_dlt_id`.
+        """
+        logger.info("finishing the load that an interrupted run left behind")
+        try:
+            pipeline.run()
+        except Exception as exc:
+            _discard_local_progress(pipeline)
+            logger.warning(
+                "could not finish the load that an interrupted run left behind (%s); this "
+                "run loads again from the last watermark that landed",
+                str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+            )
+            if isinstance(self.warehouse, ServerWarehouse):
+                self.warehouse.forget_pipeline()
+            return make_pipeline(self.warehouse)
+        self._collect(pipeline)
+        return pipeline
 
     def _reconcile_due(self, pipeline: dlt.Pipeline) -> bool:
         if self.reconcile is not None:

@@ -14,7 +14,7 @@ from pipelines.atera.records import comment_keys, parse_timestamp
 from pipelines.sandbox import AteraSandbox
 from pipelines.sync import run_sync
 from tests.conftest import TEST_API_KEY, config_for
-from tests.warehouse import assert_table_matches, state_of
+from tests.warehouse import Target, assert_table_matches, state_of
 
 OPEN_STATUS_LISTINGS = 3  # GET /tickets?ticketStatus=Open, Pending, Resolved: a page each
 
@@ -56,7 +56,7 @@ def sandbox(request: pytest.FixtureRequest) -> Iterator[AteraSandbox]:
         yield server
 
 
-def assert_warehouse_equals_sandbox(duckdb_path: Path, sandbox: AteraSandbox) -> None:
+def assert_warehouse_equals_sandbox(duckdb_path: Target, sandbox: AteraSandbox) -> None:
     snapshot = sandbox.snapshot()
     work_hour_key = "WorkHoursID" if sandbox.api_shape == "published" else "WorkHourID"
     assert_table_matches(duckdb_path, "tickets", snapshot["tickets"])

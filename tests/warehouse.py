@@ -1,4 +1,5 @@
-"""Compare what landed in DuckDB with what the sandbox serves."""
+"""Compare what landed in the warehouse (a DuckDB file, or a PostgreSQL database given by
+its `postgresql://` address) with what the sandbox serves."""
 
 from __future__ import annotations
 
@@ -60,20 +61,34 @@ def expected_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def warehouse_rows(duckdb_path: Path, table: str) -> list[dict[str, Any]]:
-    """Every row of atera_raw.<table>, without dlt's bookkeeping columns."""
-    with duckdb.connect(str(duckdb_path), read_only=True) as con:
+Target = Path | str
+"""A DuckDB file, or a PostgreSQL database's `postgresql://` address."""
+
+
+def query_rows(target: Target, sql: str) -> tuple[list[str], list[tuple]]:
+    """Column names and rows of one query, in UTC, on either kind of warehouse."""
+    if isinstance(target, str) and target.startswith("postgresql://"):
+        import psycopg2
+
+        with psycopg2.connect(target, options="-c TimeZone=UTC") as con, con.cursor() as cur:
+            cur.execute(sql)
+            return [d[0] for d in cur.description], cur.fetchall()
+    with duckdb.connect(str(target), read_only=True) as con:
         con.execute("set TimeZone = 'UTC'")
-        cursor = con.execute(f"select * from atera_raw.{table}")
-        names = [d[0] for d in cursor.description]
-        return [
-            {k: v for k, v in zip(names, row, strict=True) if not k.startswith("_dlt")}
-            for row in cursor.fetchall()
-        ]
+        cursor = con.execute(sql)
+        return [d[0] for d in cursor.description], cursor.fetchall()
+
+
+def warehouse_rows(target: Target, table: str) -> list[dict[str, Any]]:
+    """Every row of atera_raw.<table>, without dlt's bookkeeping columns."""
+    names, rows = query_rows(target, f"select * from atera_raw.{table}")
+    return [
+        {k: v for k, v in zip(names, row, strict=True) if not k.startswith("_dlt")} for row in rows
+    ]
 
 
 def assert_table_matches(
-    duckdb_path: Path, table: str, api_records: list[dict], key_field: str | None = None
+    duckdb_path: Target, table: str, api_records: list[dict], key_field: str | None = None
 ) -> None:
     """The warehouse table holds exactly the API's records: same keys, same values."""
     key = snake(key_field or KEYS[table][0])

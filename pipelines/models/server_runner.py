@@ -117,7 +117,12 @@ def run_models_on_server(
             error = _failure(client, outcome)
             client.execute_sql(f"drop schema if exists {_quote(BUILD_SCHEMA)} cascade")
             raise error
-        swap_in(client, BUILD_SCHEMA, target)
+        try:
+            swap_in(client, BUILD_SCHEMA, target)
+        except Exception:
+            # the swap rolled back: analytics keeps its build, and no shadow schema lingers
+            client.execute_sql(f"drop schema if exists {_quote(BUILD_SCHEMA)} cascade")
+            raise
         if point_in_time:
             _record_point_in_time_build(client, target, as_of)
         built = [_published_name(relation, target) for relation in outcome.relations]

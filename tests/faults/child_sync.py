@@ -1,11 +1,14 @@
 """A sync in a child process that SIGKILLs itself at a chosen point (for kill tests).
 
 Usage: python -m tests.faults.child_sync BASE_URL API_KEY DUCKDB_PATH KILL_AT [CHUNK_PAGES]
+       [DESTINATION]
 
 KILL_AT is one of:
   extract:N    while fetching comments, after N comment calls
   normalize:N  when dlt starts normalizing load number N
   load:N       in dlt's load step, once N table jobs have completed (merges not yet run)
+  jobs:N       in dlt's load step, when it starts its jobs for the Nth time (the package's
+               tables and staging tables were prepared, no job ran yet)
   never        run to completion
 """
 
@@ -48,6 +51,8 @@ def arm(kill_at: str) -> None:
         dlt.Pipeline.normalize = counted(dlt.Pipeline.normalize)
     elif stage == "load":
         Load.create_followup_jobs = counted(Load.create_followup_jobs)
+    elif stage == "jobs":
+        Load.start_new_jobs = counted(Load.start_new_jobs)
 
 
 def main() -> None:
@@ -59,9 +64,10 @@ def main() -> None:
     config.concurrency = 2
     if len(sys.argv) > 5:
         config.full_sync_chunk_pages = int(sys.argv[5])
+    destination = sys.argv[6] if len(sys.argv) > 6 else "duckdb"
     if kill_at != "never":
         arm(kill_at)
-    run_sync(config, Path(duckdb_path))
+    run_sync(config, Path(duckdb_path), destination=destination)
 
 
 if __name__ == "__main__":

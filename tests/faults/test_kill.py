@@ -19,7 +19,13 @@ from tests.warehouse import state_of
 REPO = Path(__file__).resolve().parents[2]
 
 
-def sync_in_child(sandbox: AteraSandbox, duckdb_path: Path, kill_at: str, chunk_pages: int = 20):
+def sync_in_child(
+    sandbox: AteraSandbox,
+    duckdb_path: Path,
+    kill_at: str,
+    chunk_pages: int = 20,
+    destination: str = "duckdb",
+):
     return subprocess.run(
         [
             sys.executable,
@@ -30,6 +36,7 @@ def sync_in_child(sandbox: AteraSandbox, duckdb_path: Path, kill_at: str, chunk_
             str(duckdb_path),
             kill_at,
             str(chunk_pages),
+            destination,
         ],
         cwd=REPO,
         capture_output=True,
