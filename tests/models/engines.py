@@ -56,8 +56,8 @@ def copy_schema(con: duckdb.DuckDBPyConnection, dsn: str, schema: str = "atera_r
         name
         for (name,) in con.execute(
             "select table_name from information_schema.tables "
-            "where table_schema = ? and table_type = 'BASE TABLE' and table_name not like '\\_dlt%' "
-            "escape '\\' order by 1",
+            "where table_schema = ? and table_type = 'BASE TABLE' "
+            "and not starts_with(table_name, '_dlt') order by 1",
             [schema],
         ).fetchall()
     ]
@@ -134,3 +134,39 @@ def comparable(value: Any) -> Any:
         number = float(value)
         return None if math.isnan(number) else number
     return _utc(value)
+
+
+class PostgresRawDatabase:
+    """A `RawDatabase`'s `atera_raw` copied into a PostgreSQL database, with the same
+    `rows` and `sla` readers, and `build` in place of `run_models`."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, dsn: str, state_root: Path) -> None:
+        self.dsn = dsn
+        self.state_root = state_root
+        copy_schema(con, dsn)
+
+    def build(self, **arguments: Any) -> ModelsResult:
+        return build_on_postgres(self.dsn, self.state_root, **arguments)
+
+    def rows(self, sql: str) -> list[dict[str, Any]]:
+        return postgres_rows(self.dsn, sql)
+
+    def sla(self) -> dict[int, dict[str, Any]]:
+        """`analytics.fct_ticket_first_response_sla` keyed by ticket_id."""
+        return {
+            row["ticket_id"]: row
+            for row in self.rows("select * from analytics.fct_ticket_first_response_sla")
+        }
+
+
+ENGINES = ("duckdb", "postgres")
+"""The engines the golden tests run on (`params` of their module-scoped fixtures)."""
+
+
+def on_postgres(
+    request: Any, con: duckdb.DuckDBPyConnection, state_root: Path
+) -> PostgresRawDatabase:
+    """`con`'s raw tables in a new database of the session's PostgreSQL server (the
+    `postgres_server` fixture: skipped, loudly, where PostgreSQL is missing)."""
+    server = request.getfixturevalue("postgres_server")
+    return PostgresRawDatabase(con, server.dsn(server.create_database("golden")), state_root)

@@ -128,10 +128,36 @@ def relations(world: World, schema: str) -> tuple[list[str], list[str]]:
     )
 
 
+_TYPE_NAMES = {
+    "character varying": "VARCHAR",
+    "text": "VARCHAR",
+    "bigint": "BIGINT",
+    "integer": "INTEGER",
+    "double precision": "DOUBLE",
+    "boolean": "BOOLEAN",
+    "date": "DATE",
+    "timestamp with time zone": "TIMESTAMP WITH TIME ZONE",
+    "timestamp without time zone": "TIMESTAMP",
+}
+"""PostgreSQL's names of the column types, as DuckDB spells them."""
+
+
+def column_types(world: World, schema: str, mart: str) -> tuple[list[tuple], list[tuple]]:
+    sql = (
+        "select column_name, data_type from information_schema.columns "
+        f"where table_schema = '{schema}' and table_name = '{mart}' order by ordinal_position"
+    )
+    ours = [(row["column_name"], row["data_type"]) for row in duckdb_rows(world.con, sql)]
+    theirs = [
+        (row["column_name"], _TYPE_NAMES.get(row["data_type"], row["data_type"]))
+        for row in postgres_rows(world.dsn, sql)
+    ]
+    return ours, theirs
+
+
 def _sort_key(row: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(
-        (value is None, f"{value:.6f}" if isinstance(value, float) else str(value))
-        for value in row
+        (value is None, f"{value:.6f}" if isinstance(value, float) else str(value)) for value in row
     )
 
 
@@ -149,6 +175,9 @@ def differences(world: World, schema: str, mart: str) -> list[str]:
         return [f"{mart}: rows {len(left)} on DuckDB, {len(right)} on PostgreSQL"] * (
             len(left) != len(right)
         )
+    types = column_types(world, schema, mart)
+    if types[0] != types[1]:
+        return [f"{mart}: column types {types[0]} on DuckDB, {types[1]} on PostgreSQL"]
     if list(left[0]) != list(right[0]):
         return [f"{mart}: columns {list(left[0])} on DuckDB, {list(right[0])} on PostgreSQL"]
     ours = sorted((tuple(comparable(v) for v in row.values()) for row in left), key=_sort_key)
@@ -179,8 +208,7 @@ def test_default_settings_give_the_same_marts(world: World) -> None:
     # the comparison has something to compare
     counts = duckdb_rows(
         world.con,
-        "select sla_status, count(*) as n from analytics.fct_ticket_first_response_sla "
-        "group by 1",
+        "select sla_status, count(*) as n from analytics.fct_ticket_first_response_sla group by 1",
     )
     statuses = {row["sla_status"] for row in counts}
     assert {"met", "breached"} <= statuses
