@@ -108,8 +108,19 @@ class PostgresServer:
             "-c max_connections=60"
         )
         self._as_user(
-            [str(binaries / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(self.root / "log"),
-             "-w", "-t", "60", "start"]  # fmt: skip
+            [
+                str(binaries / "pg_ctl"),
+                "-D",
+                str(data),
+                "-o",
+                options,
+                "-l",
+                str(self.root / "log"),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ]  # fmt: skip
         )
         return self
 
