@@ -87,9 +87,14 @@ def world(
     con = duckdb.connect(str(path))
     dsn = postgres_server.dsn(postgres_server.create_database("parity"))
     copy_schema(con, dsn)
-    customer_id, contract_id = con.execute(
-        "select customer_id, max(contract_id) from atera_raw.tickets "
-        "where contract_id is not null group by customer_id order by count(*) desc limit 1"
+    # the customer with the most tickets, and the busiest contract of another customer
+    (customer_id,) = con.execute(
+        "select customer_id from atera_raw.tickets group by 1 order by count(*) desc, 1 limit 1"
+    ).fetchone()
+    (contract_id,) = con.execute(
+        "select contract_id from atera_raw.tickets where contract_id is not null "
+        "and customer_id <> ? group by 1 order by count(*) desc, 1 limit 1",
+        [customer_id],
     ).fetchone()
     yield World(con, dsn, folder, as_of, past, int(customer_id), int(contract_id))
     con.close()
@@ -230,7 +235,11 @@ def test_business_hours_pauses_and_scoped_targets_give_the_same_marts(world: Wor
             ScopedTargets(
                 "customer", world.customer_id, first_response={"High": 30}, resolution={"Low": 90}
             ),
-            ScopedTargets("contract", world.contract_id, first_response={"Critical": 15}),
+            ScopedTargets(
+                "contract",
+                world.contract_id,
+                first_response={"Critical": 15, "High": 45, "Medium": 120, "Low": 600},
+            ),
         ),
     )
     build_both(world, settings, as_of=world.as_of)
