@@ -49,7 +49,10 @@
 
 
 {#- (end_ts - start_ts) in minutes as a double: exact (seconds / 60, not truncated),
-    negative when end_ts is before start_ts. -#}
+    negative when end_ts is before start_ts. Both engines divide the whole microseconds
+    by 60,000,000 in one step, so the double is the same to the last bit (seconds / 60
+    would round twice, and a median of two such values can then round to another
+    hundredth). -#}
 {% macro minutes_between(start_ts, end_ts) -%}
     {{ return(adapter.dispatch('minutes_between', 'atera_sync')(start_ts, end_ts)) }}
 {%- endmacro %}
@@ -59,21 +62,31 @@
 {%- endmacro %}
 
 {% macro default__minutes_between(start_ts, end_ts) -%}
-    (cast(extract(epoch from ({{ end_ts }}) - ({{ start_ts }})) as double precision) / 60)
+    (
+        cast(
+            {{ atera_sync.epoch_microseconds(end_ts) }}
+            - {{ atera_sync.epoch_microseconds(start_ts) }} as double precision
+        ) / 60000000
+    )
 {%- endmacro %}
 
 
-{#- Continuous (linearly interpolated) percentile aggregate; fraction in [0, 1]. -#}
+{#- Continuous (linearly interpolated) percentile aggregate; fraction in [0, 1]; null
+    when every value is null. The same arithmetic on every engine, in double precision,
+    one operator at a time: position p = (n - 1) * fraction, low and high the values at
+    floor(p) and ceil(p) of the sorted non-null values, result low + (high - low) *
+    (p - floor(p)). The engines' own functions (DuckDB's quantile_cont, PostgreSQL's
+    percentile_cont) interpolate differently (DuckDB: low * (1 - d) + high * d, fused
+    or not depending on how it was compiled), which can move a median by one unit in
+    the last place, and a rounded median by 0.01. -#}
 {% macro percentile(expr, fraction) -%}
-    {{ return(adapter.dispatch('percentile', 'atera_sync')(expr, fraction)) }}
-{%- endmacro %}
-
-{% macro duckdb__percentile(expr, fraction) -%}
-    quantile_cont({{ expr }}, {{ fraction }})
-{%- endmacro %}
-
-{% macro default__percentile(expr, fraction) -%}
-    percentile_cont({{ fraction }}) within group (order by {{ expr }})
+    {%- set position = '(cast(count(' ~ expr ~ ') - 1 as double precision) * cast('
+        ~ fraction ~ ' as double precision))' -%}
+    {%- set sorted = '(array_agg(' ~ expr ~ ' order by ' ~ expr ~ ') filter (where '
+        ~ expr ~ ' is not null))' -%}
+    {%- set low = sorted ~ '[cast(floor(' ~ position ~ ') as integer) + 1]' -%}
+    {%- set high = sorted ~ '[cast(ceil(' ~ position ~ ') as integer) + 1]' -%}
+    ({{ low }} + ({{ high }} - {{ low }}) * ({{ position }} - floor({{ position }})))
 {%- endmacro %}
 
 

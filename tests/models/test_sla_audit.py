@@ -16,6 +16,7 @@ import pytest
 from pipelines.models import ModelSettings, run_models
 from pipelines.models.settings import ScopedTargets
 from tests.models import RawDatabase, ts
+from tests.models.engines import ENGINES, PostgresRawDatabase, on_postgres
 
 CREATED = ts("2024-01-01 10:00")
 LIVE_AS_OF = ts("2024-01-03 10:00")  # 2,880 minutes after CREATED
@@ -178,6 +179,9 @@ def raw_database(path: Path) -> RawDatabase:
     return db
 
 
+Built = RawDatabase | PostgresRawDatabase
+"""The audit's tables, built on DuckDB or on PostgreSQL."""
+
 SETTINGS = {
     "resolution_targets": {"Critical": 1440, "High": 2880},
     "scoped_targets": (
@@ -187,22 +191,37 @@ SETTINGS = {
 }
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RawDatabase]:
-    """The live build, then a point-in-time build into analytics_as_of."""
-    db = raw_database(tmp_path_factory.mktemp("audit") / "audit.duckdb")
-    run_models(db.con, as_of=LIVE_AS_OF, settings=ModelSettings(**SETTINGS))
-    run_models(db.con, as_of=PIT, settings=ModelSettings(**SETTINGS), point_in_time=True)
-    yield db
+@pytest.fixture(scope="module", params=ENGINES)
+def built(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Built]:
+    """The live build, then a point-in-time build into analytics_as_of, on each engine."""
+    folder = tmp_path_factory.mktemp("audit")
+    db = raw_database(folder / "audit.duckdb")
+    live = {"as_of": LIVE_AS_OF, "settings": ModelSettings(**SETTINGS)}
+    past = {"as_of": PIT, "settings": ModelSettings(**SETTINGS), "point_in_time": True}
+    if request.param == "postgres":
+        server = on_postgres(request, db.con, folder)
+        server.build(**live)
+        server.build(**past)
+        yield server
+    else:
+        run_models(db.con, **live)
+        run_models(db.con, **past)
+        yield db
     db.con.close()
 
 
-def facts(db: RawDatabase, schema: str = "analytics", mart: str = "fct_ticket_first_response_sla"):
+def facts(
+    db: Built,
+    schema: str = "analytics",
+    mart: str = "fct_ticket_first_response_sla",
+):
     return {row["ticket_id"]: row for row in db.rows(f"select * from {schema}.{mart}")}
 
 
 def test_resolved_within_target_then_commented_is_met_at_the_resolution(
-    built: RawDatabase,
+    built: Built,
 ) -> None:
     row = facts(built)[1]
     assert row["first_response_at"] == at(90)
@@ -211,7 +230,9 @@ def test_resolved_within_target_then_commented_is_met_at_the_resolution(
     assert (row["sla_status"], row["response_minutes"]) == ("met", 10.0)
 
 
-def test_a_reopened_ticket_is_judged_at_its_first_resolution(built: RawDatabase) -> None:
+def test_a_reopened_ticket_is_judged_at_its_first_resolution(
+    built: Built,
+) -> None:
     sla = facts(built)
     # snapshot at +25 saw Resolved, LastActivityDate +20: resolved at +20
     assert (sla[2]["fulfilled_at"], sla[2]["sla_status"]) == (at(20), "met")
@@ -223,7 +244,9 @@ def test_a_reopened_ticket_is_judged_at_its_first_resolution(built: RawDatabase)
     assert resolution[2]["reopen_count"] == 1
 
 
-def test_the_earliest_first_response_wins_and_anomalies_are_listed(built: RawDatabase) -> None:
+def test_the_earliest_first_response_wins_and_anomalies_are_listed(
+    built: Built,
+) -> None:
     sla = facts(built)
     # High 240: the comment at +30 counts, not the field at +300
     assert sla[4]["first_response_at"] == at(30)
@@ -242,13 +265,15 @@ def test_the_earliest_first_response_wins_and_anomalies_are_listed(built: RawDat
     }
 
 
-def test_a_null_id_among_deleted_tickets_empties_nothing(built: RawDatabase) -> None:
+def test_a_null_id_among_deleted_tickets_empties_nothing(
+    built: Built,
+) -> None:
     sla = facts(built)
     assert 11 not in sla
     assert set(sla) == {1, 2, 3, 4, 5, 7, 8, 9, 10, 12, 13, 14}
 
 
-def test_the_most_specific_target_wins(built: RawDatabase) -> None:
+def test_the_most_specific_target_wins(built: Built) -> None:
     sla = facts(built)
     assert (sla[12]["target_minutes"], sla[12]["target_source"]) == (30.0, "customer")
     assert sla[12]["sla_status"] == "breached"  # 45 > 30
@@ -257,7 +282,7 @@ def test_the_most_specific_target_wins(built: RawDatabase) -> None:
     assert (sla[8]["target_minutes"], sla[8]["target_source"]) == (60.0, "priority")
 
 
-def test_point_in_time_uses_only_what_was_known(built: RawDatabase) -> None:
+def test_point_in_time_uses_only_what_was_known(built: Built) -> None:
     live = facts(built)
     past = facts(built, "analytics_as_of")
     assert 7 not in past and 7 in live  # created after the point in time
@@ -279,7 +304,7 @@ def test_point_in_time_uses_only_what_was_known(built: RawDatabase) -> None:
     assert {row["as_of"] for row in live.values()} == {LIVE_AS_OF}
 
 
-def test_resolution_sla(built: RawDatabase) -> None:
+def test_resolution_sla(built: Built) -> None:
     resolution = facts(built, mart="fct_ticket_resolution_sla")
     # Critical 1,440: resolved at +10
     assert (resolution[1]["sla_status"], resolution[1]["resolution_minutes"]) == ("met", 10.0)
@@ -305,7 +330,7 @@ def test_resolution_sla(built: RawDatabase) -> None:
     assert by_priority["Critical"]["resolution_target_minutes"] == 1440.0
 
 
-def test_vendor_parity(built: RawDatabase) -> None:
+def test_vendor_parity(built: Built) -> None:
     parity = facts(built, mart="sla_vendor_parity")
     assert (parity[4]["reason"], parity[4]["due_difference_minutes"]) == ("agrees", 0.0)
     assert (parity[5]["reason"], parity[5]["due_difference_minutes"]) == (

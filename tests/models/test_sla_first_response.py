@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from pipelines.models import ModelSettings, run_models
+from pipelines.models import ModelSettings, ModelsResult, run_models
 from tests.models import RawDatabase, ts
+from tests.models.engines import ENGINES, PostgresRawDatabase, on_postgres
 
 CREATED = ts("2024-01-01 10:00")
 AS_OF = ts("2024-01-03 10:00")
@@ -50,9 +54,8 @@ def at(minutes: float):
     return CREATED + timedelta(minutes=minutes)
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> RawDatabase:
-    raw = RawDatabase(tmp_path / "sla.duckdb")
+def raw_tables(path: Path) -> RawDatabase:
+    raw = RawDatabase(path)
     raw.table(
         "tickets",
         [
@@ -83,13 +86,45 @@ def db(tmp_path: Path) -> RawDatabase:
     return raw
 
 
+@pytest.fixture
+def db(tmp_path: Path) -> RawDatabase:
+    return raw_tables(tmp_path / "sla.duckdb")
+
+
 def build(db: RawDatabase, **settings: object):
     return run_models(db.con, as_of=AS_OF, settings=ModelSettings(**settings))
 
 
-def test_exactly_on_target_is_met_and_one_minute_late_is_breached(db: RawDatabase) -> None:
-    build(db)
-    sla = db.sla()
+@dataclass
+class Built:
+    """The tables built once with the default settings, on one engine."""
+
+    db: RawDatabase | PostgresRawDatabase
+    result: ModelsResult
+
+    def sla(self) -> dict[int, dict[str, Any]]:
+        return self.db.sla()
+
+    def rows(self, sql: str) -> list[dict[str, Any]]:
+        return self.db.rows(sql)
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def built(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Built]:
+    folder = tmp_path_factory.mktemp("first_response")
+    raw = raw_tables(folder / "sla.duckdb")
+    if request.param == "postgres":
+        server = on_postgres(request, raw.con, folder)
+        yield Built(server, server.build(as_of=AS_OF, settings=ModelSettings()))
+    else:
+        yield Built(raw, build(raw))
+    raw.con.close()
+
+
+def test_exactly_on_target_is_met_and_one_minute_late_is_breached(built: Built) -> None:
+    sla = built.sla()
     assert sla[1]["response_minutes"] == 60.0
     assert sla[1]["sla_status"] == "met"
     assert sla[1]["first_response_source"] == "api_first_response_date"
@@ -98,25 +133,22 @@ def test_exactly_on_target_is_met_and_one_minute_late_is_breached(db: RawDatabas
     assert sla[2]["sla_status"] == "breached"
 
 
-def test_an_internal_note_is_not_a_response(db: RawDatabase) -> None:
-    build(db)
-    row = db.sla()[3]
+def test_an_internal_note_is_not_a_response(built: Built) -> None:
+    row = built.sla()[3]
     assert row["first_response_at"] == at(90)
     assert row["first_response_source"] == "technician_comment"
     assert row["sla_status"] == "breached"
 
 
-def test_an_end_users_comment_is_not_a_response(db: RawDatabase) -> None:
-    build(db)
-    row = db.sla()[4]
+def test_an_end_users_comment_is_not_a_response(built: Built) -> None:
+    row = built.sla()[4]
     assert row["first_response_at"] is None
     assert row["first_response_source"] == "none"
     assert row["sla_status"] == "breached"  # open for two days, High is 240 minutes
 
 
-def test_resolved_without_a_response_counts_the_resolution(db: RawDatabase) -> None:
-    build(db)
-    row = db.sla()[5]
+def test_resolved_without_a_response_counts_the_resolution(built: Built) -> None:
+    row = built.sla()[5]
     assert row["first_response_at"] is None
     assert row["fulfilled_at"] == at(200)
     assert row["fulfilled_by"] == "resolution"
@@ -124,11 +156,8 @@ def test_resolved_without_a_response_counts_the_resolution(db: RawDatabase) -> N
     assert row["sla_status"] == "met"
 
 
-def test_open_and_unanswered_is_breached_past_target_and_pending_within(
-    db: RawDatabase,
-) -> None:
-    build(db)
-    sla = db.sla()
+def test_open_and_unanswered_is_breached_past_target_and_pending_within(built: Built) -> None:
+    sla = built.sla()
     assert sla[6]["sla_status"] == "breached"
     assert sla[6]["elapsed_minutes"] == 481.0
     assert sla[6]["response_minutes"] is None
@@ -137,9 +166,8 @@ def test_open_and_unanswered_is_breached_past_target_and_pending_within(
     assert sla[7]["due_at"] == AS_OF
 
 
-def test_no_or_unknown_priority_counts_as_unknown_without_target(db: RawDatabase) -> None:
-    build(db)
-    sla = db.sla()
+def test_no_or_unknown_priority_counts_as_unknown_without_target(built: Built) -> None:
+    sla = built.sla()
     for ticket_id, raw_priority in ((8, None), (9, "Urgent")):
         row = sla[ticket_id]
         assert row["ticket_priority"] == "Unknown"
@@ -154,16 +182,15 @@ def test_no_or_unknown_priority_counts_as_unknown_without_target(db: RawDatabase
     assert sla[10]["sla_status"] == "met"
 
 
-def test_unknown_contacts_are_technicians_and_known_end_users_are_not(db: RawDatabase) -> None:
-    build(db)
-    sla = db.sla()
+def test_unknown_contacts_are_technicians_and_known_end_users_are_not(built: Built) -> None:
+    sla = built.sla()
     assert sla[11]["first_response_at"] == at(100)
     assert sla[11]["first_response_source"] == "technician_comment"
     # contact 500 is the end user of other tickets, so not a technician on ticket 12
     assert sla[12]["first_response_at"] is None
     authors = {
         row["comment_key"]: (row["author_type"], row["author_rule"])
-        for row in db.rows("select * from intermediate.int_comment_authors")
+        for row in built.rows("select * from intermediate.int_comment_authors")
     }
     assert authors == {
         "31": ("technician", "known_technician"),
@@ -174,8 +201,8 @@ def test_unknown_contacts_are_technicians_and_known_end_users_are_not(db: RawDat
     }
 
 
-def test_compliance_by_priority_numbers(db: RawDatabase) -> None:
-    result = build(db)
+def test_compliance_by_priority_numbers(built: Built) -> None:
+    result = built.result
     table = result.compliance_by_priority
     assert list(table["ticket_priority"]) == ["Critical", "High", "Medium", "Low", "Unknown"]
     rows = {row["ticket_priority"]: row for row in table.to_dict("records")}

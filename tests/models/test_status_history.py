@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from pipelines.models import BusinessHours, ModelSettings, run_models
 from tests.models import RawDatabase, ts
+from tests.models.engines import ENGINES, PostgresRawDatabase, on_postgres
 
 AS_OF = ts("2024-01-01 12:00")
 
@@ -22,9 +24,8 @@ def snapshot(ticket_id: int, status: str, observed: str, last_activity: str | No
     }
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> RawDatabase:
-    raw = RawDatabase(tmp_path / "history.duckdb")
+def raw_tables(path: Path) -> RawDatabase:
+    raw = RawDatabase(path)
     base = {"ticket_priority": "Critical", "end_user_id": 500, "technician_contact_id": 7}
     raw.table(
         "tickets",
@@ -80,9 +81,30 @@ def db(tmp_path: Path) -> RawDatabase:
     return raw
 
 
-def test_pending_time_counts_by_default(db: RawDatabase) -> None:
-    run_models(db.con, as_of=AS_OF, settings=ModelSettings())
-    sla = db.sla()
+@pytest.fixture
+def db(tmp_path: Path) -> RawDatabase:
+    return raw_tables(tmp_path / "history.duckdb")
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def built(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RawDatabase | PostgresRawDatabase]:
+    """The tables built once with the default settings, on each engine."""
+    folder = tmp_path_factory.mktemp("history")
+    raw = raw_tables(folder / "history.duckdb")
+    if request.param == "postgres":
+        server = on_postgres(request, raw.con, folder)
+        server.build(as_of=AS_OF, settings=ModelSettings())
+        yield server
+    else:
+        run_models(raw.con, as_of=AS_OF, settings=ModelSettings())
+        yield raw
+    raw.con.close()
+
+
+def test_pending_time_counts_by_default(built: RawDatabase | PostgresRawDatabase) -> None:
+    sla = built.sla()
     assert sla[1]["response_minutes"] == 80.0
     assert sla[1]["paused_minutes"] == 0.0
     assert sla[1]["sla_status"] == "breached"
@@ -122,9 +144,8 @@ def test_pause_when_pending_with_business_hours(db: RawDatabase) -> None:
     assert row["due_at"] == ts("2024-01-01 12:10")  # 20 more minutes from 11:30 + 20
 
 
-def test_transitions_and_the_invalid_ones(db: RawDatabase) -> None:
-    run_models(db.con, as_of=AS_OF, settings=ModelSettings())
-    transitions = db.rows(
+def test_transitions_and_the_invalid_ones(built: RawDatabase | PostgresRawDatabase) -> None:
+    transitions = built.rows(
         "select ticket_id, from_status, to_status, transitioned_at, is_allowed "
         "from analytics.fct_ticket_status_transitions order by ticket_id, transition_number"
     )
@@ -146,7 +167,7 @@ def test_transitions_and_the_invalid_ones(db: RawDatabase) -> None:
     assert changed[(4, "Open")] == ts("2024-01-01 09:05")  # stale date: previous observation
     assert changed[(5, "Closed")] == ts("2024-01-01 09:35")  # later date: this observation
 
-    invalid = db.rows(
+    invalid = built.rows(
         "select ticket_id, from_status, to_status, violation "
         "from analytics.dq_invalid_status_transitions order by observed_at"
     )
