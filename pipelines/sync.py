@@ -46,6 +46,7 @@ from pipelines.atera.reconcile import ReconcileReport, atera_reconcile_source
 from pipelines.atera.records import as_utc
 from pipelines.export import ExportError, export_after_sync
 from pipelines.live_marts import KEEP_PREVIOUS_RUNS
+from pipelines.load_tuning import apply_load_tuning
 from pipelines.log_output import register_secret, set_run_id
 from pipelines.privacy_upgrade import apply_to_loaded_rows, rewrite_fresh, rewrite_pending
 from pipelines.private_files import ensure_private_dir
@@ -105,6 +106,7 @@ def make_pipeline(warehouse: Warehouse) -> dlt.Pipeline:
     # nor the staging tables that a merge leaves behind
     dlt.config["load.delete_completed_jobs"] = True
     dlt.config["load.truncate_staging_dataset"] = True
+    apply_load_tuning()
     return dlt.pipeline(
         pipeline_name=PIPELINE_NAME,
         destination=dlt.destinations.duckdb(str(warehouse.work)),
