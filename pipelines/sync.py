@@ -46,7 +46,7 @@ from pipelines.atera.reconcile import ReconcileReport, atera_reconcile_source
 from pipelines.atera.records import as_utc
 from pipelines.export import ExportError, export_after_sync
 from pipelines.live_marts import KEEP_PREVIOUS_RUNS
-from pipelines.load_tuning import apply_load_tuning
+from pipelines.load_tuning import apply_load_tuning, duckdb_destination
 from pipelines.log_output import register_secret, set_run_id
 from pipelines.privacy_upgrade import apply_to_loaded_rows, rewrite_fresh, rewrite_pending
 from pipelines.private_files import ensure_private_dir
@@ -109,7 +109,7 @@ def make_pipeline(warehouse: Warehouse) -> dlt.Pipeline:
     apply_load_tuning()
     return dlt.pipeline(
         pipeline_name=PIPELINE_NAME,
-        destination=dlt.destinations.duckdb(str(warehouse.work)),
+        destination=duckdb_destination(str(warehouse.work)),
         dataset_name=DATASET_NAME,
         pipelines_dir=str(warehouse.pipelines_dir),
     )
