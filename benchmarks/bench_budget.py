@@ -137,7 +137,10 @@ def _run_pipeline(api_url: str, folder: str, rate_limit: int) -> dict[str, Any]:
 def _child(target: str, args: tuple, queue: Any) -> None:
     try:
         sync = {"rest_api": _run_rest_api, "pipeline": _run_pipeline}[target](*args)
-        queue.put((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, sync))
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        if sync is not None:
+            sync["cpu_s"] = usage.ru_utime + usage.ru_stime
+        queue.put((usage.ru_maxrss / 1024, sync))
     except BaseException as exc:  # report, so the parent does not wait forever
         queue.put(exc)
         raise

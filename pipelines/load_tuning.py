@@ -21,7 +21,7 @@ from typing import Any, Final
 
 import dlt
 from dlt.common.destination.reference import DestinationReference
-from dlt.common.schema.typing import TTableSchema
+from dlt.common.destination.typing import PreparedTableSchema
 from dlt.destinations.impl.duckdb.duck import DuckDbClient
 from dlt.destinations.job_client_impl import FollowupJobRequest
 from dlt.destinations.sql_jobs import SqlMergeFollowupJob
@@ -62,9 +62,9 @@ class KeyByKeyMerge(SqlMergeFollowupJob):
 
 class _KeyByKeyMergeClient(DuckDbClient):
     def _create_merge_followup_jobs(
-        self, table_chain: Sequence[TTableSchema]
+        self, table_chain: Sequence[PreparedTableSchema]
     ) -> list[FollowupJobRequest]:
-        return [KeyByKeyMerge.from_table_chain(table_chain, self.sql_client)]  # type: ignore[arg-type]
+        return [KeyByKeyMerge.from_table_chain(table_chain, self.sql_client)]
 
 
 class duckdb(dlt.destinations.duckdb):  # noqa: N801 (named as dlt's, whose type it keeps)

@@ -64,5 +64,7 @@ def test_a_merge_replaces_by_merge_key_and_by_primary_key(tmp_path: Path) -> Non
     )
 
     with duckdb.connect(str(path), read_only=True) as con:
-        rows = con.execute("select comment_key, ticket_id, text from raw.comments order by 1").fetchall()
+        rows = con.execute(
+            "select comment_key, ticket_id, text from raw.comments order by 1"
+        ).fetchall()
     assert rows == [("a", 1, "edited"), ("c", 3, "moved"), ("d", 4, "untouched")]

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeAlias
 
 import pyarrow as pa
 
@@ -43,7 +43,7 @@ _PYTHON_TYPES: dict[str, tuple[type, ...]] = {
 }
 """dlt data type -> the Python types a value of it may have (exactly, no subclass but datetime)."""
 
-Batch = list[dict[str, Any]] | pa.Table
+Batch: TypeAlias = list[dict[str, Any]] | pa.Table
 
 
 def arrow_batches(table: RawTable, batches: Iterable[list[dict[str, Any]]]) -> Iterator[Batch]:
@@ -70,8 +70,8 @@ def as_arrow(table: RawTable, rows: list[dict[str, Any]]) -> Batch:
     by_column = {column: field for field, column in fields.items()}
     arrays = []
     for column in table.columns:
-        field = by_column.get(column.name)
-        values = [row.get(field) for row in rows] if field else [None] * len(rows)
+        name = by_column.get(column.name)
+        values = [row.get(name) for row in rows] if name else [None] * len(rows)
         array = _array(column, values)
         if array is None:
             return rows
