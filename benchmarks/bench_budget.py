@@ -51,6 +51,8 @@ class Figures:
     calls: int
     rejected: int
     peak_mb: float
+    sync: dict[str, Any] | None = None
+    """This pipeline's own figures (`sync_figures`); None for `rest_api`."""
 
 
 # -- the two pipelines, each run in a child process ---------------------------------------
@@ -109,7 +111,7 @@ def _run_rest_api(api_url: str, folder: str) -> None:
     pipeline.run(rest_api_source(rest_api_config(api_url)))
 
 
-def _run_pipeline(api_url: str, folder: str, rate_limit: int) -> None:
+def _run_pipeline(api_url: str, folder: str, rate_limit: int) -> dict[str, Any]:
     from pipelines.atera.config import AteraConfiguration
     from pipelines.sync import run_sync
 
@@ -119,13 +121,26 @@ def _run_pipeline(api_url: str, folder: str, rate_limit: int) -> None:
     config.rate_limit_per_minute = rate_limit
     config.safety_net_every_days = 0  # the bench measures ordinary nights
     config.reconcile_every_days = 0
-    run_sync(config, Path(folder) / "atera.duckdb")
+    result = run_sync(config, Path(folder) / "atera.duckdb")
+    return {
+        "rows": sum(result.rows.values()),
+        "chunks": result.chunks,
+        "api_calls": result.api_calls,
+        "duration_s": result.duration_s,
+        "normalize_load_s": result.step_seconds.get("normalize", 0.0)
+        + result.step_seconds.get("load", 0.0),
+        "rows_per_s": result.load_rows_per_second,
+        "steps": result.step_seconds,
+    }
 
 
 def _child(target: str, args: tuple, queue: Any) -> None:
     try:
-        {"rest_api": _run_rest_api, "pipeline": _run_pipeline}[target](*args)
-        queue.put(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        sync = {"rest_api": _run_rest_api, "pipeline": _run_pipeline}[target](*args)
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        if sync is not None:
+            sync["cpu_s"] = usage.ru_utime + usage.ru_stime
+        queue.put((usage.ru_maxrss / 1024, sync))
     except BaseException as exc:  # report, so the parent does not wait forever
         queue.put(exc)
         raise
@@ -144,8 +159,9 @@ def measure(sandbox: AteraSandbox, target: str, *args: Any) -> Figures:
     wall = time.perf_counter() - started
     if isinstance(outcome, BaseException):
         raise RuntimeError(f"{target} failed") from outcome
+    peak_mb, sync = outcome
     log = list(sandbox.request_log)
-    return Figures(wall, len(log), sum(1 for entry in log if entry[3] == 429), outcome)
+    return Figures(wall, len(log), sum(1 for entry in log if entry[3] == 429), peak_mb, sync)
 
 
 # -- changing the data between runs ---------------------------------------------------------

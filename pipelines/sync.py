@@ -47,6 +47,7 @@ from pipelines.atera.records import as_utc
 from pipelines.destination import DUCKDB
 from pipelines.export import ExportError, export_after_sync
 from pipelines.live_marts import KEEP_PREVIOUS_RUNS
+from pipelines.load_tuning import apply_load_tuning, duckdb_destination
 from pipelines.log_output import mask_secrets, register_secret, set_run_id
 from pipelines.privacy_upgrade import apply_to_loaded_rows, rewrite_fresh, rewrite_pending
 from pipelines.private_files import ensure_private_dir
@@ -115,9 +116,10 @@ def make_pipeline(warehouse: AnyWarehouse) -> dlt.Pipeline:
     # nor the staging tables that a merge leaves behind
     dlt.config["load.delete_completed_jobs"] = True
     dlt.config["load.truncate_staging_dataset"] = True
+    apply_load_tuning()
     return dlt.pipeline(
         pipeline_name=PIPELINE_NAME,
-        destination=dlt.destinations.duckdb(str(warehouse.work)),
+        destination=duckdb_destination(str(warehouse.work)),
         dataset_name=DATASET_NAME,
         pipelines_dir=str(warehouse.pipelines_dir),
     )

@@ -26,6 +26,7 @@ from collections.abc import Iterator
 
 import dlt
 
+from pipelines.atera.arrow_batches import Batch, arrow_batches
 from pipelines.atera.extraction import BATCH_ROWS, Extraction, Rows
 from pipelines.atera.records import column_name, in_batches, normalize_record
 from pipelines.atera.schema import (
@@ -73,20 +74,20 @@ def _replace_hints(table: RawTable) -> dict:
 
 
 @dlt.resource(**_merge_hints(TICKETS))
-def tickets(run: Extraction) -> Iterator[Rows]:
+def tickets(run: Extraction) -> Iterator[Batch]:
     """The listed tickets, dates in UTC."""
-    yield from in_batches(run.rows(None, run.tickets()), BATCH_ROWS)
+    yield from arrow_batches(TICKETS, in_batches(run.rows(None, run.tickets()), BATCH_ROWS))
 
 
 @dlt.resource(**_merge_hints(TICKET_STATUS_SNAPSHOTS))
-def ticket_status_snapshots(run: Extraction) -> Iterator[Rows]:
+def ticket_status_snapshots(run: Extraction) -> Iterator[Batch]:
     """Each listed ticket's status and priority, observed at the server's time."""
     listed = run.tickets()
     observed_at = run.plan.report.server_time
     if observed_at is None:  # no clock to stamp the snapshot with
         return
     records = [{key: ticket.get(key) for key in SNAPSHOT_FIELDS} for ticket in listed]
-    yield [
+    rows = [
         normalize_record(
             record,
             run.naive_zone,
@@ -96,10 +97,11 @@ def ticket_status_snapshots(run: Extraction) -> Iterator[Rows]:
         )
         for record in records
     ]
+    yield from arrow_batches(TICKET_STATUS_SNAPSHOTS, in_batches(rows, BATCH_ROWS))
 
 
 @dlt.resource(**_merge_hints(TICKET_VERSIONS))
-def ticket_versions(run: Extraction) -> Iterator[Rows]:
+def ticket_versions(run: Extraction) -> Iterator[Batch]:
     """Each listed ticket's versioned fields, observed at the server's time."""
     listed = run.tickets()
     observed_at = run.plan.report.server_time
@@ -112,7 +114,7 @@ def ticket_versions(run: Extraction) -> Iterator[Rows]:
         )
         for ticket in listed
     ]
-    yield from in_batches(rows, BATCH_ROWS)
+    yield from arrow_batches(TICKET_VERSIONS, in_batches(rows, BATCH_ROWS))
 
 
 def version_fields(ticket: dict) -> dict:
@@ -132,21 +134,21 @@ def child_ticket_ids(run: Extraction) -> Iterator[list[int]]:
 
 
 @dlt.transformer(**_merge_hints(COMMENTS))
-def comments(ticket_ids: list[int], run: Extraction) -> Iterator[Rows]:
+def comments(ticket_ids: list[int], run: Extraction) -> Iterator[Batch]:
     """The comments of a batch of tickets, keyed by `comment_key`."""
-    yield from run.shape().comments(run, ticket_ids)
+    yield from arrow_batches(COMMENTS, run.shape().comments(run, ticket_ids))
 
 
 @dlt.transformer(**_merge_hints(WORK_HOURS))
-def work_hours(ticket_ids: list[int], run: Extraction) -> Iterator[Rows]:
+def work_hours(ticket_ids: list[int], run: Extraction) -> Iterator[Batch]:
     """The work-hour records of a batch of tickets, keyed by `work_hour_id`."""
-    yield from run.shape().work_hours(run, ticket_ids)
+    yield from arrow_batches(WORK_HOURS, run.shape().work_hours(run, ticket_ids))
 
 
 @dlt.transformer(**_merge_hints(BILLABLE_DURATIONS))
-def billable_durations(ticket_ids: list[int], run: Extraction) -> Iterator[Rows]:
+def billable_durations(ticket_ids: list[int], run: Extraction) -> Iterator[Batch]:
     """The billable duration of each ticket of a batch."""
-    yield from run.shape().billable_durations(run, ticket_ids)
+    yield from arrow_batches(BILLABLE_DURATIONS, run.shape().billable_durations(run, ticket_ids))
 
 
 @dlt.resource(**_replace_hints(CUSTOMERS))

@@ -77,7 +77,10 @@ SAFETY_NET_EVERY_DAYS = 7
 WORK_HOURS_LOOKBACK_DAYS = 7
 """The published API's work-hour listing looks this far before the watermark (time logged late)."""
 
-FULL_SYNC_CHUNK_PAGES = 20
-"""A full sync commits every 20 pages (1,000 tickets with their children)."""
+FULL_SYNC_CHUNK_PAGES = 100
+"""A full sync commits every 100 pages (5,000 tickets with their children). Each commit
+costs dlt about half a second to a second however small the chunk (normalize and load
+start-up, a merge per table): at 20 pages that was most of a fast full sync's load time.
+A killed sync redoes at most one chunk: about 45 minutes of calls at 350 a minute."""
 
 USER_AGENT = f"atera-sync/{__version__} (+dlt)"
