@@ -33,6 +33,7 @@ import dlt
 
 from pipelines.atera.errors import ConfigurationError
 from pipelines.destination import POSTGRES
+from pipelines.load_tuning import apply_load_tuning
 from pipelines.log_output import register_secret
 from pipelines.server_lock import ServerRunLock, no_server_lock
 from pipelines.server_sql import history_ddl
@@ -116,6 +117,7 @@ class ServerWarehouse:
             if self.destination in REPLACE_STRATEGIES:
                 key = f"destination.{self.destination}.replace_strategy"
                 dlt.config[key] = REPLACE_STRATEGIES[self.destination]
+            apply_load_tuning()  # the Arrow batches get dlt's columns, as on DuckDB
             self._pipeline = dlt.pipeline(
                 pipeline_name=PIPELINE_NAME,
                 destination=self.factory,
