@@ -83,10 +83,14 @@ class MigrationResult:
 
     source: Path
     label: str
+    destination: str
     rows: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     watermark: datetime | None = None
     models: Any = None
+    point_in_time_builds: list[tuple[str, datetime]] = field(default_factory=list)
+    """(schema, as_of) of the file's point-in-time builds: not copied, rebuild them with
+    `atera-sync models --as-of AS_OF --schema SCHEMA --destination ...`."""
 
     @property
     def rows_per_second(self) -> float:
@@ -115,8 +119,9 @@ def migrate_duckdb(
         raise MigrationRefused(str(exc)) from None
     with con:
         tables, stored = _read_source(con, source)
-        result = MigrationResult(source=source, label=warehouse.label)
+        result = MigrationResult(source, warehouse.label, warehouse.destination)
         result.watermark = _last_watermark(con)
+        result.point_in_time_builds = _point_in_time_builds(con)
         with warehouse.lock():
             _discard_local_state(warehouse)
             occupied = _tables_with_rows(warehouse)
@@ -175,6 +180,16 @@ def _last_watermark(con: duckdb.DuckDBPyConnection) -> datetime | None:
     except duckdb.Error:  # a warehouse without history: the watermark is in dlt's state alone
         return None
     return rows[0][0] if rows else None
+
+
+def _point_in_time_builds(con: duckdb.DuckDBPyConnection) -> list[tuple[str, datetime]]:
+    try:
+        rows = con.execute(
+            f"select schema_name, as_of from {META_SCHEMA}.point_in_time_builds order by 1"
+        ).fetchall()
+    except duckdb.Error:  # no point-in-time build was ever made
+        return []
+    return [(str(schema), as_of) for schema, as_of in rows]
 
 
 def _tables_with_rows(warehouse: ServerWarehouse) -> list[str]:

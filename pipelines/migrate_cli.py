@@ -129,6 +129,15 @@ def _print(result: MigrationResult) -> None:
         soft_wrap=True,
         highlight=False,
     )
+    for schema, as_of in result.point_in_time_builds:
+        console.print(
+            f"point-in-time marts {schema} (as of {as_of.isoformat()}) stay in the file: "
+            f"rebuild them with `atera-sync models --as-of {as_of.isoformat()} "
+            f"--schema {schema} --destination {result.destination}`",
+            soft_wrap=True,
+            highlight=False,
+            markup=False,
+        )
     if result.models is not None:
         output_for(output_form("text", sys.stdout)).models_summary(result.models)
 

@@ -22,6 +22,7 @@ from click.testing import CliRunner, Result
 
 from pipelines.cli import main
 from pipelines.migrate import migrate_duckdb
+from pipelines.point_in_time_builds import record_point_in_time_build
 from pipelines.sandbox import AteraSandbox
 from pipelines.server_warehouse import ServerWarehouse
 from pipelines.sync import run_sync
@@ -79,7 +80,9 @@ def change_data(sandbox: AteraSandbox, round_: int) -> set[int]:
 
 
 def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """The file's bytes and the names beside it (a read-only open writes no WAL, no copy)."""
+    names = sorted(p.name for p in path.parent.iterdir())
+    return hashlib.sha256(path.read_bytes()).hexdigest() + repr(names)
 
 
 def _pg(dsn: str, sql: str) -> list[tuple]:
@@ -109,6 +112,8 @@ def migrated(
             change_data(sandbox, round_)
             sandbox.advance(3600)
             assert run_sync(config, source).report.mode == "incremental"
+        with duckdb.connect(str(source)) as con:  # as `atera-sync models --as-of` leaves it
+            record_point_in_time_build(con, "analytics_q3", datetime(2026, 9, 30, tzinfo=UTC))
         dsn = postgres_server.dsn(postgres_server.create_database())
         patch.setenv("DESTINATION__POSTGRES__CREDENTIALS", dsn)
         patch.delenv("SOURCES__ATERA__API_KEY", raising=False)  # migrate needs no API key
@@ -162,6 +167,7 @@ def test_every_table_lands_row_by_row_and_the_file_is_untouched(migrated: Migrat
     assert migrated.calls_during_migration == 0  # the API is not involved
     assert _digest(migrated.source) == migrated.source_digest
     tables = _file_tables(migrated.source)
+    del tables["atera_meta.point_in_time_builds"]
     for name in (
         "atera_raw.tickets",
         "atera_raw.ticket_status_snapshots",
@@ -186,6 +192,16 @@ def test_every_table_lands_row_by_row_and_the_file_is_untouched(migrated: Migrat
         ).fetchone()[0]
     assert snapshots == 3  # one observation per sync of the file
     assert "rows in" in migrated.result.output
+    # point-in-time marts are not copied (no marts are): the output says how to rebuild them
+    assert ("atera_meta.point_in_time_builds",) not in _pg(
+        migrated.dsn,
+        "select table_schema || '.' || table_name from information_schema.tables "
+        "where table_schema = 'atera_meta'",
+    )
+    assert (
+        "atera-sync models --as-of 2026-09-30T00:00:00+00:00 --schema analytics_q3 "
+        "--destination postgres" in migrated.result.output
+    )
     # the models were built on the server at the end of the migration
     built = _pg(migrated.dsn, "select sum(tickets) from analytics.sla_first_response_by_priority")
     assert built[0][0] and built[0][0] > 0
