@@ -24,6 +24,7 @@ from pipelines.cli import main
 from pipelines.migrate import migrate_duckdb
 from pipelines.point_in_time_builds import record_point_in_time_build
 from pipelines.sandbox import AteraSandbox
+from pipelines.server_lock import ServerRunLock
 from pipelines.server_warehouse import ServerWarehouse
 from pipelines.sync import run_sync
 from tests.conftest import TEST_API_KEY, config_for
@@ -217,6 +218,11 @@ def test_a_warehouse_with_data_is_refused_and_duckdb_is_no_destination(
     assert "already holds a warehouse" in again.output
     assert "--replace" in again.output
     assert _pg(migrated.dsn, "select count(*) from atera_meta.sync_runs") == runs
+    warehouse = ServerWarehouse("postgres", state_root=migrated.state_path.parent)
+    with ServerRunLock(warehouse.credentials, warehouse.label):
+        locked = _migrate("--from-duckdb", str(migrated.source), "--destination", "postgres")
+    assert locked.exit_code == 3
+    assert "already writing" in locked.output
     to_file = _migrate("--from-duckdb", str(migrated.source), "--destination", "duckdb")
     assert to_file.exit_code == 2
     assert "--destination postgres" in to_file.output
