@@ -16,7 +16,6 @@ from pipelines.destination import DESTINATIONS, DUCKDB, POSTGRES, resolve_destin
 from pipelines.log_output import output_form
 from pipelines.migrate import (
     MigrationError,
-    MigrationModelsFailed,
     MigrationRefused,
     MigrationResult,
     migrate_duckdb,
@@ -78,13 +77,11 @@ def migrate_command(
         result = migrate_duckdb(
             source.expanduser(), warehouse, replace=replace, build_models=build_models
         )
-    except MigrationRefused as exc:
+    except (MigrationRefused, ConfigurationError) as exc:
         _fail(2, str(exc))
     except ServerLockTaken as exc:
         _fail(3, str(exc))
-    except MigrationModelsFailed as exc:
-        _fail(1, str(exc))
-    except MigrationError as exc:
+    except MigrationError as exc:  # the copy failed, or (data copied) the models
         _fail(1, str(exc))
     _print(result)
 

@@ -20,8 +20,9 @@ import psycopg2
 import pytest
 from click.testing import CliRunner, Result
 
+from pipelines import migrate_copy
 from pipelines.cli import main
-from pipelines.migrate import migrate_duckdb
+from pipelines.migrate import MigrationError, migrate_duckdb
 from pipelines.point_in_time_builds import record_point_in_time_build
 from pipelines.sandbox import AteraSandbox
 from pipelines.server_lock import ServerRunLock
@@ -304,3 +305,35 @@ def test_replace_puts_the_files_data_back_in_one_copy(
         assert (
             states == con.execute("select count(*) from atera_raw._dlt_pipeline_state").fetchall()
         )
+
+
+def test_a_copy_that_fails_halfway_leaves_no_row_and_can_be_run_again(
+    migrated: Migrated, postgres_server: PostgresServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dsn = postgres_server.dsn(postgres_server.create_database())
+    monkeypatch.setenv("DESTINATION__POSTGRES__CREDENTIALS", dsn)
+    warehouse = ServerWarehouse("postgres", state_root=migrated.state_path.parent / "again")
+    copied: list[str] = []
+
+    def copy_then_fail(con: Any, cursor: Any, table: Any) -> int:
+        if table.name == "tickets":  # after the history, dlt's state and most raw tables
+            raise OSError("connection reset by peer")
+        copied.append(table.name)
+        return migrate_copy.copy_table(con, cursor, table)
+
+    monkeypatch.setattr("pipelines.migrate.copy_table", copy_then_fail)
+    with pytest.raises(MigrationError, match="rolled back.*connection reset"):
+        migrate_duckdb(migrated.source, warehouse)
+    assert {"sync_runs", "_dlt_pipeline_state", "ticket_status_snapshots"} <= set(copied)
+    # dlt's empty tables stay; not one row, and nothing the transaction created
+    for table in ("atera_raw._dlt_pipeline_state", "atera_raw._dlt_loads", "atera_raw.comments"):
+        assert _pg(dsn, f"select count(*) from {table}") == [(0,)]
+    meta = "select count(*) from information_schema.tables where table_schema = 'atera_meta'"
+    assert _pg(dsn, meta) == [(0,)]
+
+    monkeypatch.undo()
+    monkeypatch.setenv("DESTINATION__POSTGRES__CREDENTIALS", dsn)
+    result = migrate_duckdb(migrated.source, warehouse)  # no --replace needed: no row landed
+    landed = _pg(dsn, "select count(*) from atera_raw.tickets")
+    assert landed == [(result.rows["atera_raw.tickets"],)]
+    assert landed[0][0] > TICKETS
