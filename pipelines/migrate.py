@@ -123,7 +123,6 @@ def migrate_duckdb(
         result.watermark = _last_watermark(con)
         result.point_in_time_builds = _point_in_time_builds(con)
         with warehouse.lock():
-            _discard_local_state(warehouse)
             occupied = _tables_with_rows(warehouse)
             if occupied and not replace:
                 raise MigrationRefused(
@@ -131,10 +130,14 @@ def migrate_duckdb(
                     "hold rows): migrate into an empty database, or pass --replace to replace "
                     "its raw data and run history with the file's; nothing was changed"
                 )
+            # the local folder may hold a package of a killed run on the warehouse being
+            # replaced, or a cached state: neither must reach the migrated one
+            _discard_local_state(warehouse)
             started = time.perf_counter()
             _create_dlt_tables(warehouse, stored)
             result.rows = _copy_all(con, warehouse, tables, replace=replace)
             result.seconds = time.perf_counter() - started
+            con.close()  # the file is free while the models build
             _discard_local_state(warehouse)
             if build_models is not None:
                 result.models = _build(build_models, warehouse)

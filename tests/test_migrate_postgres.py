@@ -51,9 +51,12 @@ class Migrated:
 def change_data(sandbox: AteraSandbox, round_: int) -> set[int]:
     """A new ticket, a status change, a comment and work hours; the ids touched."""
     tickets = sandbox.snapshot()["tickets"]
-    opened = [t for t in tickets if t["TicketStatus"] == "Open"]
-    assert opened, "the sandbox has no open ticket left to change"
-    ticket = opened[0]
+    # the seeded data follows the clock: take any ticket still in progress (each round
+    # creates an open one, so a later round always finds one)
+    active = [t for t in tickets if t["TicketStatus"] != "Closed"]
+    assert active, "the sandbox has no ticket in progress to change"
+    ticket = active[0]
+    status = "Closed" if ticket["TicketStatus"] == "Resolved" else "Resolved"
     with api(sandbox) as http:
         response = http.post(
             "/tickets",
@@ -66,7 +69,7 @@ def change_data(sandbox: AteraSandbox, round_: int) -> set[int]:
         )
         assert response.status_code in (200, 201), response.text
         created = created_id(response)
-        response = http.post(f"/tickets/{ticket['TicketID']}", json={"TicketStatus": "Resolved"})
+        response = http.post(f"/tickets/{ticket['TicketID']}", json={"TicketStatus": status})
         assert response.status_code == 200, response.text
         response = http.post(
             f"/tickets/{created}/comments",
@@ -232,6 +235,11 @@ def test_a_warehouse_with_data_is_refused_and_duckdb_is_no_destination(
     )
     assert missing.exit_code == 2
     assert "does not exist" in missing.output
+    other = migrated.state_path.with_name("other.duckdb")
+    duckdb.connect(str(other)).close()
+    not_ours = _migrate("--from-duckdb", str(other), "--destination", "postgres")
+    assert not_ours.exit_code == 2
+    assert "is not an atera-sync warehouse" in not_ours.output
 
 
 def _pg_rows(dsn: str, table: str) -> list[dict[str, Any]]:
