@@ -32,6 +32,7 @@ from pipelines.atera.privacy import load_privacy
 from pipelines.destination import DESTINATIONS, DUCKDB, resolve_destination
 from pipelines.export_cli import export_command
 from pipelines.log_output import LOG_FORMATS, RICH, configure_logging, register_secret
+from pipelines.migrate_cli import migrate_command
 from pipelines.models import (
     ModelsError,
     ModelSettingsError,
@@ -373,6 +374,7 @@ def report(duckdb_path: Path, as_of: str | None, out: Path) -> None:
 main.add_command(sandbox_command, name="sandbox")
 main.add_command(status_command, name="status")
 main.add_command(export_command, name="export")
+main.add_command(migrate_command, name="migrate")
 
 
 def _load_config() -> AteraConfiguration:
