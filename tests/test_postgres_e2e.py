@@ -151,6 +151,7 @@ def story(
         yield Story(sandbox, dsn, tmp_path_factory.mktemp("empty-cwd"))
 
 
+@pytest.mark.timeout(900)  # three dbt builds on PostgreSQL: about a minute on an idle machine
 def test_full_incremental_and_no_op_runs_equal_the_sandbox_and_its_sla_counts(story: Story):
     sandbox, dsn = story.sandbox, story.dsn
     full = story.run()
