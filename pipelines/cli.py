@@ -244,7 +244,9 @@ def _sync_and_report(
                 )
         except SyncAlreadyRunning as exc:
             _fail(3, str(exc))
-        except (SyncError, ConfigurationError) as exc:
+        except ConfigurationError as exc:  # e.g. a transaction-pooling proxy before the server
+            _fail(2, str(exc))
+        except SyncError as exc:
             _fail(1, str(exc))
     _output.sync_summary(result)
     if models_step is not None:
