@@ -9,6 +9,7 @@ is missing.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -108,20 +109,29 @@ class PostgresServer:
             "-c max_connections=60"
         )
         self._as_user(
-            [str(binaries / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(self.root / "log"),
-             "-w", "-t", "60", "start"]  # fmt: skip
+            [
+                str(binaries / "pg_ctl"),
+                "-D",
+                str(data),
+                "-o",
+                options,
+                "-l",
+                str(self.root / "log"),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ]  # fmt: skip
         )
         return self
 
     def stop(self) -> None:
         data = self.root / "data"
         if data.exists():
-            try:
+            with contextlib.suppress(subprocess.CalledProcessError):
                 self._as_user(
                     [str(find_binaries() / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]
                 )
-            except subprocess.CalledProcessError:
-                pass
         shutil.rmtree(self.root, ignore_errors=True)
 
     def __enter__(self) -> PostgresServer:

@@ -8,9 +8,9 @@ import psycopg2
 import pytest
 
 from pipelines.sandbox import AteraSandbox
-from pipelines.sync import SyncAlreadyRunning, run_sync
 from pipelines.server_lock import ServerRunLock
 from pipelines.server_warehouse import ServerWarehouse
+from pipelines.sync import SyncAlreadyRunning, run_sync
 from tests.conftest import config_for
 
 
@@ -40,6 +40,8 @@ def test_a_second_run_is_refused_while_one_holds_the_lock(
     sandbox: AteraSandbox, postgres_dsn: str, tmp_path: Path
 ) -> None:
     warehouse = ServerWarehouse("postgres", state_root=tmp_path)
-    with ServerRunLock(warehouse.credentials, warehouse.label):
-        with pytest.raises(SyncAlreadyRunning, match="already writing"):
-            run_sync(config_for(sandbox), tmp_path / "atera.duckdb", destination="postgres")
+    with (
+        ServerRunLock(warehouse.credentials, warehouse.label),
+        pytest.raises(SyncAlreadyRunning, match="already writing"),
+    ):
+        run_sync(config_for(sandbox), tmp_path / "atera.duckdb", destination="postgres")
