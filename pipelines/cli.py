@@ -249,8 +249,10 @@ def _sync_and_report(
     _output.sync_summary(result)
     if models_step is not None:
         models_step.print_result()
-        if target == DUCKDB:
-            write_report_after_run(duckdb_path, lambda line: _output.notice(line, stage="report"))
+        server = None if target == DUCKDB else _server(target, duckdb_path)
+        write_report_after_run(
+            duckdb_path, lambda line: _output.notice(line, stage="report"), server
+        )
 
 
 @main.command()

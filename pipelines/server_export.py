@@ -25,6 +25,8 @@ from pipelines.export import (
     Format,
     copy_to_file,
     export_into,
+    load_export_settings,
+    logger,
     write_manifest,
 )
 from pipelines.models.warehouse_schemas import MARTS_SCHEMA
@@ -51,6 +53,18 @@ def export_server_warehouse(
         return export_into(to, fmt, lambda folder: _write(warehouse, folder, fmt, raw=raw))
     except ServerUnreachable as exc:
         raise ExportError(f"{exc}: check the server and its credentials") from None
+
+
+def export_server_after_sync(warehouse: ServerWarehouse) -> ExportResult | None:
+    """The `[export]` step of a run into a server: export when `[export] to` is set."""
+    settings = load_export_settings()
+    if settings.to is None:
+        return None
+    result = export_server_warehouse(warehouse, settings.to, settings.format, raw=settings.raw)
+    logger.info(
+        "exported %d rows to %s in %.2f s", sum(result.rows.values()), result.folder, result.seconds
+    )
+    return result
 
 
 def _write(warehouse: ServerWarehouse, folder: Path, fmt: Format, *, raw: bool) -> ExportResult:

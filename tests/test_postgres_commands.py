@@ -22,6 +22,7 @@ from click.testing import CliRunner
 
 from pipelines import cli
 from pipelines.models.server_runner import run_models_on_server
+from pipelines.report.after_run import write_report_after_run
 from pipelines.report.data import load_report_data
 from pipelines.report.server import copy_marts
 from pipelines.sandbox import AteraSandbox
@@ -56,6 +57,7 @@ def synced(
     folder = tmp_path_factory.mktemp("pg-commands")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(ENV, dsn)
+        patch.setenv("EXPORT__TO", str(folder / "exports"))  # [export] after the run
         with AteraSandbox(api_key=TEST_API_KEY, tickets=40, seed=11, rate_limit=None) as api:
             result = run_sync(
                 config_for(api),
@@ -192,6 +194,12 @@ def test_export_writes_the_server_marts_and_raw_tables(synced: Synced, tmp_path:
     assert types["ticket_id"] == "BIGINT"
 
 
+def test_the_run_exported_the_server_marts_after_it_succeeded(synced: Synced) -> None:
+    manifest = json.loads((synced.duckdb_path.parent / "exports" / "manifest.json").read_text())
+    assert manifest["run_id"] == synced.run_id
+    assert manifest["tables"]["analytics.fct_ticket_first_response_sla"]["rows"] == 40
+
+
 def test_export_as_csv_with_the_same_rows(synced: Synced, tmp_path: Path) -> None:
     code, output = _invoke(synced, "export", "--to", str(tmp_path), "--format", "csv")
     assert code == 0, output
@@ -224,6 +232,19 @@ def test_report_of_the_server_marts(synced: Synced, tmp_path: Path) -> None:
     assert [(c.priority, c.tickets, c.met) for c in data.compliance] == server
     for row in data.compliance:
         assert f">{row.priority}<" in page
+
+
+def test_report_after_a_run_into_the_server(
+    synced: Synced, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(ENV, synced.dsn)
+    monkeypatch.setenv("REPORT__ENABLED", "true")
+    server = ServerWarehouse("postgres", state_root=synced.duckdb_path.parent)
+    notices: list[str] = []
+    written = write_report_after_run(tmp_path / "atera.duckdb", notices.append, server)
+    assert written == tmp_path / "atera-report.html"
+    assert "postgres://127.0.0.1:" in written.read_text()
+    assert notices and str(written) in notices[0]
 
 
 def test_report_of_a_server_without_marts_says_to_run_first(
