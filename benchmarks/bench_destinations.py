@@ -7,7 +7,9 @@ with the SQL models built after the load. Then a few tickets change over the API
 (priority, a comment, work hours) and a nightly (incremental) run follows. Prints,
 per destination and run: wall time, rows loaded, the rows/s of dlt's normalize +
 load steps, and the seconds of the model build (dbt build and, on PostgreSQL, the
-swap of the marts; on DuckDB the publish of the file comes after it).
+swap of the marts; on DuckDB the publish of the file comes after it). Then the
+seconds of `atera-sync report` and of `atera-sync export` (the marts as Parquet)
+from each warehouse.
 
 Run: `make bench` or `python benchmarks/bench_destinations.py [--tickets 2000] [--changes 20]`.
 """
@@ -29,9 +31,13 @@ import duckdb
 import httpx
 
 from pipelines.atera.config import AteraConfiguration
+from pipelines.export import locked_export
 from pipelines.models import run_models
 from pipelines.models.server_runner import run_models_on_server
+from pipelines.report import write_report
+from pipelines.report.server import write_server_report
 from pipelines.sandbox import AteraSandbox
+from pipelines.server_export import export_server_warehouse
 from pipelines.server_warehouse import ServerWarehouse
 from pipelines.sync import run_sync
 
@@ -39,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository's
 from tests.postgres_server import PostgresServer, PostgresUnavailable  # noqa: E402
 
 KEY = "bench-key"
+readers: list[str] = []
 
 
 @dataclass
@@ -117,7 +124,27 @@ def measure(destination: str, tickets: int, changes: int, folder: Path) -> list[
                 )
             )
             print(_line(figures[-1]), flush=True)
+        readers.append(_readers(destination, folder))
     return figures
+
+
+def _readers(destination: str, folder: Path) -> str:
+    """Seconds of `atera-sync report` and `export` (Parquet, marts only) after the runs."""
+    started = time.perf_counter()
+    if destination == "duckdb":
+        write_report(folder / "atera.duckdb", folder / "report.html", time_zone="UTC")
+        report_s = time.perf_counter() - started
+        export = locked_export(folder / "atera.duckdb", folder / "export", "parquet", raw=False)
+    else:
+        server = ServerWarehouse(destination, state_root=folder)
+        write_server_report(server, folder / "report.html", time_zone="UTC")
+        report_s = time.perf_counter() - started
+        export = export_server_warehouse(server, folder / "export", "parquet", raw=False)
+    rows = sum(export.rows.values())
+    return (
+        f"{destination}: report {report_s:.2f} s; export of the marts {export.seconds:.2f} s "
+        f"({rows:,} rows)"
+    )
 
 
 def _line(f: Figures) -> str:
@@ -143,6 +170,7 @@ def main(argv: list[str] | None = None) -> None:
             server = PostgresServer().start()
         except PostgresUnavailable as exc:
             print(f"PostgreSQL skipped: {exc}")
+            print("\n".join(readers))
             return
         try:
             # the dlt way, as a user configures it
@@ -150,6 +178,7 @@ def main(argv: list[str] | None = None) -> None:
             measure("postgres", args.tickets, args.changes, Path(tmp) / "postgres")
         finally:
             server.stop()
+    print("\n".join(readers))
 
 
 if __name__ == "__main__":

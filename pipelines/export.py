@@ -159,7 +159,7 @@ def export_into(to: Path, fmt: Format, write: Callable[[Path], ExportResult]) ->
     started = time.perf_counter()
     to = to.expanduser().resolve()
     ensure_private_dir(to / "runs")
-    for stale in to.glob(".export.*.partial"):  # a killed export's (no other export runs)
+    for stale in to.glob(".export.*.partial"):  # a killed export's (the caller holds the lock)
         shutil.rmtree(stale, ignore_errors=True)
     partial = to / f".export.{uuid.uuid4().hex}.partial"
     try:
@@ -188,7 +188,7 @@ def _write(published: Path, folder: Path, fmt: Format, *, raw: bool) -> ExportRe
         for schema, table in _exported_relations(con, raw=raw):
             relative = Path(schema) / f"{table}.{fmt}"
             ensure_private_dir(folder / schema)
-            rows = copy_to_file(con, f"{_quote(schema)}.{_quote(table)}", folder / relative, fmt)
+            rows = _copy(con, f"{_quote(schema)}.{_quote(table)}", folder / relative, fmt)
             result.rows[f"{schema}.{table}"] = rows
             files[f"{schema}.{table}"] = {"file": relative.as_posix(), "rows": rows}
         con.rollback()
@@ -239,6 +239,10 @@ def _exported_relations(con: duckdb.DuckDBPyConnection, *, raw: bool) -> list[tu
 
 def copy_to_file(con: duckdb.DuckDBPyConnection, relation: str, target: Path, fmt: Format) -> int:
     """Write `relation` of `con` to `target` as Parquet (zstd) or CSV; its row count."""
+    return _copy(con, relation, target, fmt)
+
+
+def _copy(con: duckdb.DuckDBPyConnection, relation: str, target: Path, fmt: Format) -> int:
     options = "format parquet, compression zstd" if fmt == "parquet" else "format csv, header"
     row = con.execute(
         f"copy (select * from {relation}) to {_literal(str(target))} ({options})"

@@ -5,7 +5,8 @@ The same folder layout, file formats and manifest as the export of the DuckDB fi
 schema in `atera_meta.point_in_time_builds`), with `--raw` the tables of
 `atera_raw` too. All of them are read in one read-only snapshot of the server
 (`pipelines.server_reader`), so the files hold the marts of one run even while
-another run swaps new ones in; no lock is needed. Each table goes through an
+another run swaps new ones in; the run's lock is not needed (a lock file in the
+export folder keeps two exports into one folder apart). Each table goes through an
 in-memory DuckDB (as Arrow, one table at a time) and is written by DuckDB's own
 `COPY`, so the files have the same encoding as those of the file warehouse.
 """
@@ -17,12 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+from filelock import FileLock, Timeout
 
 from pipelines.export import (
     RAW_SCHEMA,
     ExportError,
     ExportResult,
     Format,
+    WarehouseBusy,
     copy_to_file,
     export_into,
     load_export_settings,
@@ -35,6 +38,10 @@ from pipelines.server_reader import ServerUnreachable, Snapshot, SnapshotCursor,
 from pipelines.server_warehouse import ServerWarehouse
 from pipelines.sql_text import quote_identifier as _quote
 from pipelines.sql_text import quote_literal as _literal
+
+EXPORT_LOCK = ".export.lock"
+"""Held in the export folder while an export writes it: a server has no run lock to share
+with the export (readers need none), but two exports into one folder must not overlap."""
 
 FACT = "fct_ticket_first_response_sla"
 """The mart whose `as_of` the manifest gives (the instant the marts are true as of)."""
@@ -49,10 +56,21 @@ def export_server_warehouse(
         ExportError: the server cannot be read or the files cannot be written; `to/current`
             still leads to the previous export.
     """
+    ensure_private_dir(to.expanduser())
+    lock = FileLock(str(to.expanduser() / EXPORT_LOCK))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise WarehouseBusy(
+            f"another export is writing to {to} (lock file {EXPORT_LOCK}); "
+            "export when it has finished"
+        ) from None
     try:
         return export_into(to, fmt, lambda folder: _write(warehouse, folder, fmt, raw=raw))
     except ServerUnreachable as exc:
         raise ExportError(f"{exc}: check the server and its credentials") from None
+    finally:
+        lock.release()
 
 
 def export_server_after_sync(warehouse: ServerWarehouse) -> ExportResult | None:

@@ -19,6 +19,7 @@ import duckdb
 import psycopg2
 import pytest
 from click.testing import CliRunner
+from filelock import FileLock
 
 from pipelines import cli
 from pipelines.models.server_runner import run_models_on_server
@@ -26,6 +27,7 @@ from pipelines.report.after_run import write_report_after_run
 from pipelines.report.data import load_report_data
 from pipelines.report.server import copy_marts
 from pipelines.sandbox import AteraSandbox
+from pipelines.server_export import EXPORT_LOCK
 from pipelines.server_reader import SnapshotCursor, _dlt_snapshot, read_snapshot
 from pipelines.server_warehouse import ServerWarehouse
 from pipelines.status import parse_max_age, read_status
@@ -192,6 +194,17 @@ def test_export_writes_the_server_marts_and_raw_tables(synced: Synced, tmp_path:
     assert exported == [tuple(row) for row in on_server]
     assert types["created_at"] == "TIMESTAMP WITH TIME ZONE"
     assert types["ticket_id"] == "BIGINT"
+
+
+def test_a_second_export_into_the_same_folder_waits_its_turn(
+    synced: Synced, tmp_path: Path
+) -> None:
+    tmp_path.chmod(0o700)
+    with FileLock(str(tmp_path / EXPORT_LOCK)):
+        code, output = _invoke(synced, "export", "--to", str(tmp_path))
+    assert code == 3
+    assert "another export is writing" in output
+    assert not (tmp_path / "current").exists()
 
 
 def test_the_run_exported_the_server_marts_after_it_succeeded(synced: Synced) -> None:
