@@ -50,11 +50,12 @@ lint: $(STAMP) ## Lint (ruff, with complexity at most 10), check formatting, typ
 sandbox: $(STAMP) ## Serve the Atera sandbox on http://127.0.0.1:8765
 	$(BIN)/atera-sync sandbox --port 8765
 
-bench: $(STAMP) ## Print load, sync, API-budget and scale figures (BUDGET_BENCH_ARGS=--quick, SCALE_BENCH_ARGS="--tickets 10000": minutes)
+bench: $(STAMP) ## Print load, sync, API-budget, scale and DuckDB-beside-PostgreSQL figures (BUDGET_BENCH_ARGS=--quick, SCALE_BENCH_ARGS="--tickets 10000": minutes)
 	$(BIN)/python benchmarks/bench_load.py
 	$(BIN)/python benchmarks/bench_sync.py
 	$(BIN)/python benchmarks/bench_models.py
 	$(BIN)/python benchmarks/bench_models.py --business-hours
+	$(BIN)/python benchmarks/bench_destinations.py
 	$(BIN)/python benchmarks/bench_budget.py $(BUDGET_BENCH_ARGS)
 	$(BIN)/python benchmarks/bench_scale.py $(SCALE_BENCH_ARGS)
 

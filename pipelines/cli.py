@@ -29,7 +29,8 @@ from pipelines.atera.client import api_url_from
 from pipelines.atera.config import AteraConfiguration, load_atera_configuration
 from pipelines.atera.errors import ConfigurationError
 from pipelines.atera.privacy import load_privacy
-from pipelines.destination import DESTINATIONS, DUCKDB, resolve_destination
+from pipelines.cli_options import destination_option
+from pipelines.destination import DUCKDB, resolve_destination
 from pipelines.export_cli import export_command
 from pipelines.log_output import LOG_FORMATS, RICH, configure_logging, register_secret
 from pipelines.migrate_cli import migrate_command
@@ -103,13 +104,6 @@ duckdb_option = click.option(
 )
 base_url_option = click.option(
     "--base-url", help="Atera's address (default [sources.atera] base_url)."
-)
-destination_option = click.option(
-    "--destination",
-    type=click.Choice(DESTINATIONS),
-    default=None,
-    help="The warehouse: the DuckDB file (default), or a server configured the dlt way "
-    "(DESTINATION__POSTGRES__CREDENTIALS, ...). Default: [pipeline] destination.",
 )
 
 
@@ -187,6 +181,13 @@ def _checked_destination(option: str | None, duckdb_path: Path) -> str:
     return target
 
 
+def _server(target: str, duckdb_path: Path) -> ServerWarehouse:
+    """The server warehouse of `target` (its credentials were checked)."""
+    warehouse = open_warehouse(duckdb_path, target)
+    assert isinstance(warehouse, ServerWarehouse)
+    return warehouse
+
+
 def _api_address(
     stack: ExitStack, config: AteraConfiguration, base_url: str | None, duckdb_path: Path
 ) -> str | None:
@@ -251,8 +252,10 @@ def _sync_and_report(
     _output.sync_summary(result)
     if models_step is not None:
         models_step.print_result()
-        if target == DUCKDB:
-            write_report_after_run(duckdb_path, lambda line: _output.notice(line, stage="report"))
+        server = None if target == DUCKDB else _server(target, duckdb_path)
+        write_report_after_run(
+            duckdb_path, lambda line: _output.notice(line, stage="report"), server
+        )
 
 
 @main.command()
@@ -310,6 +313,7 @@ def reconcile(duckdb_path: Path, destination: str | None, base_url: str | None) 
 
 @main.command()
 @duckdb_option
+@destination_option
 @click.option(
     "--out",
     "out_dir",
@@ -318,13 +322,17 @@ def reconcile(duckdb_path: Path, destination: str | None, base_url: str | None) 
     show_default=True,
     help="Folder for the docs page (index.html).",
 )
-def docs(duckdb_path: Path, out_dir: Path) -> None:
+def docs(duckdb_path: Path, destination: str | None, out_dir: Path) -> None:
     """Write the dbt docs site (models, columns, tests, lineage) as one HTML page.
 
     Uses the warehouse's catalog when it exists, else builds the models on an empty one.
     """
     from pipelines.models.docs import generate_docs
 
+    target = _checked_destination(destination, duckdb_path)
+    if target != DUCKDB:
+        _server_docs(target, duckdb_path, out_dir)
+        return
     try:
         page = docs_for_warehouse(duckdb_path, lambda work: generate_docs(work, out_dir))
     except SyncAlreadyRunning as exc:
@@ -336,8 +344,19 @@ def docs(duckdb_path: Path, out_dir: Path) -> None:
     _output.notice(f"dbt docs: {page}", stage="docs")
 
 
+def _server_docs(target: str, duckdb_path: Path, out_dir: Path) -> None:
+    from pipelines.models.server_docs import generate_server_docs
+
+    try:
+        page = generate_server_docs(_server(target, duckdb_path), out_dir)
+    except ModelsError as exc:
+        _fail(1, f"dbt docs failed: {exc}")
+    _output.notice(f"dbt docs: {page}", stage="docs")
+
+
 @main.command()
 @duckdb_option
+@destination_option
 @click.option(
     "--as-of",
     "as_of",
@@ -352,14 +371,20 @@ def docs(duckdb_path: Path, out_dir: Path) -> None:
     show_default=True,
     help="The HTML file to write (replaced).",
 )
-def report(duckdb_path: Path, as_of: str | None, out: Path) -> None:
+def report(duckdb_path: Path, destination: str | None, as_of: str | None, out: Path) -> None:
     """Write the SLA report: one self-contained HTML page (reads the warehouse only)."""
     from pipelines.report import ReportError, write_report
+    from pipelines.report.server import write_server_report
 
     parsed = _parse_as_of(as_of)
+    target = _checked_destination(destination, duckdb_path)
     try:
         zone = load_model_settings().time_zone
-        written = write_report(duckdb_path, out, time_zone=zone, as_of=parsed)
+        if target == DUCKDB:
+            written = write_report(duckdb_path, out, time_zone=zone, as_of=parsed)
+        else:
+            server = _server(target, duckdb_path)
+            written = write_server_report(server, out, time_zone=zone, as_of=parsed)
     except ModelSettingsError as exc:
         _fail(2, f"invalid [models] settings: {exc}")
     except ReportError as exc:

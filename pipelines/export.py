@@ -27,6 +27,7 @@ import os
 import shutil
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -144,6 +145,15 @@ def export_warehouse(published: Path, to: Path, fmt: Format, *, raw: bool) -> Ex
     Raises:
         ExportError: the export failed; `to/current` still leads to the previous export.
     """
+    return export_into(to, fmt, lambda folder: _write(published, folder, fmt, raw=raw))
+
+
+def export_into(to: Path, fmt: Format, write: Callable[[Path], ExportResult]) -> ExportResult:
+    """Let `write(folder)` fill a hidden folder of `to`, then make it `to/current` atomically.
+
+    Raises:
+        ExportError: the export failed; `to/current` still leads to the previous export.
+    """
     if fmt not in FORMATS:
         raise ExportError(f"unknown export format {fmt!r}: use one of {', '.join(FORMATS)}")
     started = time.perf_counter()
@@ -153,7 +163,7 @@ def export_warehouse(published: Path, to: Path, fmt: Format, *, raw: bool) -> Ex
         shutil.rmtree(stale, ignore_errors=True)
     partial = to / f".export.{uuid.uuid4().hex}.partial"
     try:
-        result = _write(published, partial, fmt, raw=raw)
+        result = write(partial)
         final = to / "runs" / _folder_name(result.run_id)
         os.rename(partial, final)
         _point_to(to, final)
@@ -182,16 +192,23 @@ def _write(published: Path, folder: Path, fmt: Format, *, raw: bool) -> ExportRe
             result.rows[f"{schema}.{table}"] = rows
             files[f"{schema}.{table}"] = {"file": relative.as_posix(), "rows": rows}
         con.rollback()
+    write_manifest(folder, result, fmt, published.name, files)
+    return result
+
+
+def write_manifest(
+    folder: Path, result: ExportResult, fmt: Format, warehouse: str, files: dict[str, Any]
+) -> None:
+    """`manifest.json` of an export: run, as_of, format, the warehouse, every file's rows."""
     manifest = {
-        "run_id": run_id,
-        "as_of": as_of.isoformat() if as_of else None,
+        "run_id": result.run_id,
+        "as_of": result.as_of.isoformat() if result.as_of else None,
         "exported_at": datetime.now(UTC).isoformat(),
         "format": fmt,
-        "warehouse": published.name,
+        "warehouse": warehouse,
         "tables": files,
     }
     write_private_text(folder / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-    return result
 
 
 def _marts_run(con: duckdb.DuckDBPyConnection) -> tuple[str | None, datetime | None]:
@@ -218,6 +235,11 @@ def _exported_relations(con: duckdb.DuckDBPyConnection, *, raw: bool) -> list[tu
         schemas,
     ).fetchall()
     return [(str(schema), str(name)) for schema, name in rows]
+
+
+def copy_to_file(con: duckdb.DuckDBPyConnection, relation: str, target: Path, fmt: Format) -> int:
+    """Write `relation` of `con` to `target` as Parquet (zstd) or CSV; its row count."""
+    return _copy(con, relation, target, fmt)
 
 
 def _copy(con: duckdb.DuckDBPyConnection, relation: str, target: Path, fmt: Format) -> int:

@@ -2,7 +2,9 @@
 
 Opens the published DuckDB file read-only (never the lock, never the working
 copy), so it runs beside readers and between runs; see `pipelines.status` for
-the verdict and its exit codes.
+the verdict and its exit codes. With `--destination postgres` (or another
+server) it reads the same two tables on the server, in one read-only
+transaction (`pipelines.server_reader`); dbt is never loaded.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import NoReturn
 import click
 import duckdb
 
+from pipelines.cli_options import destination_option
 from pipelines.status import (
     DEFAULT_MAX_AGE,
     EXIT_NO_RUN,
@@ -52,17 +55,22 @@ OPEN_RETRY_SECONDS = 0.1
     help="Fresh means a successful run finished less than this long ago (26h, 90m, 2d, 1h30m).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
-def status_command(duckdb_path: Path, max_age: str, as_json: bool) -> None:
+@destination_option
+def status_command(duckdb_path: Path, max_age: str, as_json: bool, destination: str | None) -> None:
     """Say whether the warehouse is fresh: last successful run, its age, watermark, failures.
 
     Exit codes: 0 fresh; 4 the last run failed (the data is still fresh); 5 stale:
-    no successful run within --max-age; 6 no warehouse or no run yet; 2 a bad option;
-    3 another process holds the file open for writing.
+    no successful run within --max-age; 6 no warehouse (or the server cannot be reached)
+    or no run yet; 2 a bad option or missing credentials; 3 another process holds the
+    file open for writing.
     """
     try:
         age = parse_max_age(max_age)
     except ValueError as exc:
         _exit(EXIT_BAD_OPTION, str(exc), as_json)
+    target = _destination(destination, as_json)
+    if target != "duckdb":
+        _echo(_server_status(target, duckdb_path, age, as_json), as_json)
     if not duckdb_path.exists():
         _exit(EXIT_NO_RUN, f"no warehouse at {duckdb_path}: run `atera-sync run` first", as_json)
     try:
@@ -77,8 +85,48 @@ def status_command(duckdb_path: Path, max_age: str, as_json: bool) -> None:
             "try again in a moment",
             as_json,
         )
+    _echo(status, as_json)
+
+
+def _echo(status: WarehouseStatus, as_json: bool) -> NoReturn:
     click.echo(status_json(status) if as_json else "\n".join(status_lines(status)))
     sys.exit(status.exit_code)
+
+
+def _destination(option: str | None, as_json: bool) -> str:
+    from pipelines.atera.errors import ConfigurationError
+    from pipelines.destination import resolve_destination
+
+    try:
+        return resolve_destination(option)
+    except ConfigurationError as exc:
+        _exit(EXIT_BAD_OPTION, str(exc), as_json)
+
+
+def _server_status(
+    destination: str, duckdb_path: Path, max_age: timedelta, as_json: bool
+) -> WarehouseStatus:
+    """The status of a server warehouse (its credentials the dlt way), read in one snapshot."""
+    from pipelines.atera.errors import ConfigurationError
+    from pipelines.server_reader import ServerUnreachable, SnapshotCursor, read_snapshot
+    from pipelines.server_warehouse import ServerWarehouse
+
+    try:
+        warehouse = ServerWarehouse(destination, state_root=duckdb_path.parent)
+    except ConfigurationError as exc:
+        _exit(EXIT_BAD_OPTION, str(exc), as_json)
+    try:
+        with read_snapshot(warehouse) as snapshot:
+            return read_status(SnapshotCursor(snapshot), max_age)
+    except ServerUnreachable as exc:
+        _exit(EXIT_NO_RUN, f"{exc}: check the server and its credentials", as_json)
+    except NoRunYet:
+        _exit(
+            EXIT_NO_RUN,
+            f"no run is recorded in {warehouse.label} yet: run "
+            f"`atera-sync run --destination {destination}` first",
+            as_json,
+        )
 
 
 def _read(duckdb_path: Path, max_age: timedelta) -> WarehouseStatus:

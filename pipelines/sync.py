@@ -52,6 +52,7 @@ from pipelines.log_output import mask_secrets, register_secret, set_run_id
 from pipelines.privacy_upgrade import apply_to_loaded_rows, rewrite_fresh, rewrite_pending
 from pipelines.private_files import ensure_private_dir
 from pipelines.raw_tables import complete_raw_tables
+from pipelines.server_export import export_server_after_sync
 from pipelines.server_lock import ServerLockTaken, ServerUnreachable
 from pipelines.server_warehouse import ServerWarehouse
 from pipelines.warehouse import Warehouse, history_row, new_run_id
@@ -324,10 +325,11 @@ class _Run:
 
     def _export(self) -> None:
         """`[export]`: write the published marts as files too, when configured."""
-        if not isinstance(self.warehouse, Warehouse):
-            return
         try:
-            export_after_sync(self.warehouse.published)
+            if isinstance(self.warehouse, ServerWarehouse):
+                export_server_after_sync(self.warehouse)
+            else:
+                export_after_sync(self.warehouse.published)
         except ExportError as exc:
             raise SyncError(f"the run succeeded and was published, but {exc}") from exc
 

@@ -88,8 +88,17 @@ def _bigquery(c: Any) -> tuple[dict[str, Any], str | None]:
         "project": c.project_id,
         "dataset": "analytics",
         "keyfile_json": json.loads(text),
-        "location": getattr(c, "location", None) or "US",
+        "location": _bigquery_location(c),
     }, c.private_key
+
+
+def _bigquery_location(c: Any) -> str:
+    """dlt's `[destination.bigquery] location` (where it creates `atera_raw`): the marts
+    must be in the same location, or BigQuery refuses queries across the two."""
+    import dlt
+
+    configured = dlt.config.get("destination.bigquery.location", str)
+    return str(configured or getattr(c, "location", None) or "US")
 
 
 def _snowflake(c: Any) -> tuple[dict[str, Any], str | None]:

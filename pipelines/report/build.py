@@ -56,14 +56,44 @@ def write_report(
         ReportError: no warehouse, no marts, or point-in-time marts of another instant.
     """
     started = time.monotonic()
+    with _open_read_only(duckdb_path) as con:
+        source = ReportSource(str(duckdb_path), f"--duckdb {duckdb_path}", duckdb_path.name)
+        return write_report_from(
+            con, source, out, time_zone=time_zone, as_of=as_of, started=started
+        )
+
+
+@dataclass(frozen=True)
+class ReportSource:
+    """Where the marts come from, for messages and the page: `where` (a path or a server),
+    `options` (what selects it on the command line) and `name` (shown on the page)."""
+
+    where: str
+    options: str
+    name: str
+
+
+def write_report_from(
+    con: duckdb.DuckDBPyConnection,
+    source: ReportSource,
+    out: Path,
+    *,
+    time_zone: str,
+    as_of: datetime | None,
+    started: float,
+) -> WrittenReport:
+    """Write the report of the marts `con` holds (see `write_report` for the arguments).
+
+    Raises:
+        ReportError: no marts, or point-in-time marts of another instant.
+    """
     generated_at = datetime.now(UTC)
     schema = MARTS_SCHEMA if as_of is None else AS_OF_SCHEMA
-    with _open_read_only(duckdb_path) as con:
-        built_as_of = _checked_as_of(con, duckdb_path, schema, as_of)
-        data = load_report_data(con, schema, time_zone, built_as_of or generated_at)
-        if built_as_of is None:
-            data.as_of = None
-    page = render_page(data, generated_at, duckdb_path.name).encode("utf-8")
+    built_as_of = _checked_as_of(con, source, schema, as_of)
+    data = load_report_data(con, schema, time_zone, built_as_of or generated_at)
+    if built_as_of is None:
+        data.as_of = None
+    page = render_page(data, generated_at, source.name).encode("utf-8")
     _replace(out, page)
     return WrittenReport(out, len(page), time.monotonic() - started, schema, data.as_of)
 
@@ -78,19 +108,20 @@ def _open_read_only(path: Path) -> duckdb.DuckDBPyConnection:
 
 
 def _checked_as_of(
-    con: duckdb.DuckDBPyConnection, path: Path, schema: str, as_of: datetime | None
+    con: duckdb.DuckDBPyConnection, source: ReportSource, schema: str, as_of: datetime | None
 ) -> datetime | None:
     """The marts' as_of, after checking that the marts exist and are of the instant asked."""
     missing = missing_relations(con, schema)
+    path, options = source.where, source.options
     if as_of is None:
         if missing:
             raise ReportError(
                 f"{path} has no SLA marts in schema {schema} (missing: {', '.join(missing)}): "
-                f"run `atera-sync run --duckdb {path}` first (or `atera-sync models --duckdb "
-                f"{path}` when the data is already synced)"
+                f"run `atera-sync run {options}` first (or `atera-sync models {options}` "
+                "when the data is already synced)"
             )
         return read_as_of(con, schema)
-    build = f"run `atera-sync models --duckdb {path} --as-of {_iso(as_of)}` first"
+    build = f"run `atera-sync models {options} --as-of {_iso(as_of)}` first"
     if missing:
         raise ReportError(f"{path} has no point-in-time marts in schema {schema}: {build}")
     built = read_as_of(con, schema)
