@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from typing import Any, Final
 
@@ -39,25 +40,35 @@ def apply_load_tuning() -> None:
         dlt.config[key] = value
 
 
+_BASE_SIGNATURE = inspect.signature(SqlMergeFollowupJob.gen_key_table_clauses)
+"""dlt's own signature: (root, staging, primary_keys, merge_keys, for_delete, source_filter)
+in recent versions, (root, staging, key_clauses, for_delete) in the oldest we support."""
+
+
 class KeyByKeyMerge(SqlMergeFollowupJob):
     """dlt's merge, deleting the rows a key matches with one `DELETE` per key."""
 
     @classmethod
-    def gen_key_table_clauses(
-        cls,
-        root_table_name: str,
-        staging_root_table_name: str,
-        primary_keys: Sequence[str],
-        merge_keys: Sequence[str],
-        for_delete: bool,
-        source_filter: str | None = None,
-    ) -> list[str]:
+    def gen_key_table_clauses(cls, *args: Any, **kwargs: Any) -> list[str]:
         """One `FROM ... WHERE EXISTS` clause per key (dlt joins the keys with OR)."""
+        given = _BASE_SIGNATURE.bind(*args, **kwargs).arguments
+        root, staging = given["root_table_name"], given["staging_root_table_name"]
+        source_filter = given.get("source_filter")
+        if "key_clauses" in given:
+            clauses = list(given["key_clauses"])
+        else:
+            clauses = cls._gen_key_table_clauses(given["primary_keys"], given["merge_keys"])
         return [
-            f"FROM {root_table_name} as d WHERE EXISTS (SELECT 1 FROM {staging_root_table_name}"
-            f" as s WHERE {cls._gen_staging_rows_cond(clause.format(d='d', s='s'), source_filter)})"
-            for clause in cls._gen_key_table_clauses(primary_keys, merge_keys)
+            f"FROM {root} as d WHERE EXISTS (SELECT 1 FROM {staging}"
+            f" as s WHERE {cls._staging_rows_cond(clause.format(d='d', s='s'), source_filter)})"
+            for clause in clauses
         ]
+
+    @classmethod
+    def _staging_rows_cond(cls, condition: str, source_filter: str | None) -> str:
+        if hasattr(cls, "_gen_staging_rows_cond"):
+            return str(cls._gen_staging_rows_cond(condition, source_filter))
+        return condition
 
 
 class _KeyByKeyMergeClient(DuckDbClient):
