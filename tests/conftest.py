@@ -47,6 +47,14 @@ def config(sandbox: AteraSandbox) -> AteraConfiguration:
     return config_for(sandbox)
 
 
+@pytest.fixture(autouse=True)
+def unpaced_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands a test runs spend no budget pacing requests (the test sandboxes have no
+    rate limit; at the default 350 a minute a 120-ticket sync waits a minute). Tests of
+    the budget set their own, in the environment or in the configuration."""
+    monkeypatch.setenv("SOURCES__ATERA__RATE_LIMIT_PER_MINUTE", "100000")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def shared_dbt_work_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """One dbt work folder for the whole session, so dbt parses the project once.

@@ -38,6 +38,7 @@ def run_cli(tmp_path: Path, *args: str, key: str = TEST_API_KEY) -> tuple[int, l
         "SOURCES__ATERA__MAX_ATTEMPTS": "2",
         "SOURCES__ATERA__BACKOFF_INITIAL_SECONDS": "0.01",
         "SOURCES__ATERA__TIMEOUT_SECONDS": "5",
+        "SOURCES__ATERA__RATE_LIMIT_PER_MINUTE": "100000",  # the sandbox has no limit
         "COLUMNS": "80",
     }
     log = tmp_path / "sync.log"
