@@ -49,6 +49,7 @@ from pipelines.export import ExportError, export_after_sync
 from pipelines.live_marts import KEEP_PREVIOUS_RUNS
 from pipelines.load_tuning import apply_load_tuning, duckdb_destination
 from pipelines.log_output import mask_secrets, register_secret, set_run_id
+from pipelines.native_memory import bound_native_memory, release_free_memory
 from pipelines.privacy_upgrade import apply_to_loaded_rows, rewrite_fresh, rewrite_pending
 from pipelines.private_files import ensure_private_dir
 from pipelines.raw_tables import complete_raw_tables
@@ -275,6 +276,7 @@ class _Run:
         self.privacy = Privacy()
 
     def execute(self) -> SyncResult:
+        bound_native_memory()  # before the HTTP, dlt and DuckDB threads start
         try:
             self.warehouse.prepare()
             if isinstance(self.warehouse, Warehouse):
@@ -369,6 +371,7 @@ class _Run:
                     self.reports.append(plans[0].report)
                 raise
             self._collect(pipeline)
+            release_free_memory()  # what this chunk freed, before the next one
             if not plans or not plans[0].listed:
                 raise SyncError("dlt loaded nothing from the Atera source; run again")
             report = plans[0].report
