@@ -29,7 +29,7 @@ from pipelines.atera.client import api_url_from
 from pipelines.atera.config import AteraConfiguration, load_atera_configuration
 from pipelines.atera.errors import ConfigurationError
 from pipelines.atera.privacy import load_privacy
-from pipelines.cli_options import destination_option
+from pipelines.cli_options import destination_option, duckdb_option
 from pipelines.destination import DUCKDB, resolve_destination
 from pipelines.export_cli import export_command
 from pipelines.log_output import LOG_FORMATS, RICH, configure_logging, register_secret
@@ -50,7 +50,6 @@ from pipelines.sandbox.cli import sandbox_command
 from pipelines.server_warehouse import ServerWarehouse
 from pipelines.status_cli import status_command
 from pipelines.sync import (
-    DEFAULT_DUCKDB_PATH,
     SyncAlreadyRunning,
     SyncError,
     docs_for_warehouse,
@@ -94,14 +93,6 @@ def log_format_option(default: str | None) -> Callable[[Callable[..., Any]], Cal
     )
 
 
-duckdb_option = click.option(
-    "--duckdb",
-    "duckdb_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=DEFAULT_DUCKDB_PATH,
-    show_default=True,
-    help="The DuckDB warehouse file that analysts open.",
-)
 base_url_option = click.option(
     "--base-url", help="Atera's address (default [sources.atera] base_url)."
 )

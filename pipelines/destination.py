@@ -10,11 +10,14 @@ pattern for the others (see docs/destinations.md).
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Final
 
 from pipelines.atera.errors import ConfigurationError
 
 DUCKDB: Final = "duckdb"
+DEFAULT_DUCKDB_PATH: Final = Path("data/atera.duckdb")
+"""The DuckDB warehouse file, and where a server's local folders go, unless `--duckdb`."""
 POSTGRES: Final = "postgres"
 DESTINATIONS: Final = (DUCKDB, POSTGRES, "motherduck", "bigquery", "snowflake")
 """Every destination `--destination` accepts; DuckDB is the default."""

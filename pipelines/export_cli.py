@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from pipelines.atera.errors import ConfigurationError
-from pipelines.cli_options import destination_option
+from pipelines.cli_options import destination_option, duckdb_option
 from pipelines.destination import DUCKDB, resolve_destination
 from pipelines.export import (
     FORMATS,
@@ -22,18 +22,10 @@ from pipelines.export import (
     WarehouseBusy,
     locked_export,
 )
-from pipelines.sync import DEFAULT_DUCKDB_PATH
 
 
 @click.command()
-@click.option(
-    "--duckdb",
-    "duckdb_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=DEFAULT_DUCKDB_PATH,
-    show_default=True,
-    help="The DuckDB warehouse file that analysts open.",
-)
+@duckdb_option
 @click.option(
     "--format",
     "fmt",

@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from pipelines.atera.errors import ConfigurationError
+from pipelines.cli_options import duckdb_option_with
 from pipelines.destination import DESTINATIONS, DUCKDB, POSTGRES, resolve_destination
 from pipelines.log_output import output_form
 from pipelines.migrate import (
@@ -24,7 +25,6 @@ from pipelines.models import ModelSettingsError, load_model_settings
 from pipelines.run_output import output_for
 from pipelines.server_lock import ServerLockTaken
 from pipelines.server_warehouse import ServerWarehouse
-from pipelines.sync import DEFAULT_DUCKDB_PATH
 
 
 @click.command()
@@ -43,14 +43,9 @@ from pipelines.sync import DEFAULT_DUCKDB_PATH
     help="The server to copy into, configured the dlt way "
     "(DESTINATION__POSTGRES__CREDENTIALS, ...). Default: [pipeline] destination.",
 )
-@click.option(
-    "--duckdb",
-    "duckdb_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=DEFAULT_DUCKDB_PATH,
-    show_default=True,
-    help="The --duckdb path that `atera-sync run --destination ...` uses: dlt's local "
-    "folder for the server lives beside it.",
+@duckdb_option_with(
+    "The --duckdb path that `atera-sync run --destination ...` uses: dlt's local "
+    "folder for the server lives beside it."
 )
 @click.option(
     "--replace",

@@ -21,7 +21,7 @@ from typing import NoReturn
 import click
 import duckdb
 
-from pipelines.cli_options import destination_option
+from pipelines.cli_options import destination_option, duckdb_option
 from pipelines.status import (
     DEFAULT_MAX_AGE,
     EXIT_NO_RUN,
@@ -32,7 +32,6 @@ from pipelines.status import (
     status_json,
 )
 
-DEFAULT_DUCKDB_PATH = Path("data/atera.duckdb")  # as pipelines.sync, without loading dlt
 EXIT_BAD_OPTION = 2
 EXIT_WAREHOUSE_BUSY = 3
 OPEN_ATTEMPTS = 20
@@ -40,14 +39,7 @@ OPEN_RETRY_SECONDS = 0.1
 
 
 @click.command()
-@click.option(
-    "--duckdb",
-    "duckdb_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=DEFAULT_DUCKDB_PATH,
-    show_default=True,
-    help="The DuckDB warehouse file that analysts open.",
-)
+@duckdb_option
 @click.option(
     "--max-age",
     default=DEFAULT_MAX_AGE,

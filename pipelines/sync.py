@@ -44,7 +44,7 @@ from pipelines.atera.plan import ProgressCallback, SyncPlan, SyncReport
 from pipelines.atera.privacy import Privacy, load_privacy
 from pipelines.atera.reconcile import ReconcileReport, atera_reconcile_source
 from pipelines.atera.records import as_utc
-from pipelines.destination import DUCKDB
+from pipelines.destination import DEFAULT_DUCKDB_PATH, DUCKDB
 from pipelines.export import ExportError, export_after_sync
 from pipelines.live_marts import KEEP_PREVIOUS_RUNS
 from pipelines.load_tuning import apply_load_tuning, duckdb_destination
@@ -62,7 +62,6 @@ logger = logging.getLogger("atera_sync.sync")
 
 PIPELINE_NAME = "atera_sync"
 DATASET_NAME = "atera_raw"
-DEFAULT_DUCKDB_PATH = Path("data/atera.duckdb")
 LOADER_FILE_FORMAT: Final = "parquet"
 NOT_ADVANCED = "the watermark did not move: the next run starts from the last one that landed"
 MAX_FULL_SYNC_CHUNKS = 100_000

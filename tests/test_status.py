@@ -120,7 +120,8 @@ def test_status_reads_the_names_the_sync_writes(synced: Path) -> None:
 
     assert status.HISTORY_TABLE == warehouse.HISTORY_TABLE
     assert status.PIPELINE_NAME == sync.PIPELINE_NAME
-    assert status_cli.DEFAULT_DUCKDB_PATH == sync.DEFAULT_DUCKDB_PATH
+    defaults = {option.name: option.default for option in status_cli.status_command.params}
+    assert defaults["duckdb_path"] == sync.DEFAULT_DUCKDB_PATH
     # the state as dlt itself restores it
     assert status.read_watermark is not None
     with duckdb.connect(str(synced), read_only=True) as con:
