@@ -9,7 +9,6 @@ from typing import NoReturn
 import click
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from pipelines.atera.errors import ConfigurationError
 from pipelines.cli_options import destination_option, duckdb_option
@@ -22,6 +21,7 @@ from pipelines.export import (
     WarehouseBusy,
     locked_export,
 )
+from pipelines.summary import print_rows_copied
 
 
 @click.command()
@@ -73,17 +73,13 @@ def _server_export(
 
 
 def _print(result: ExportResult) -> None:
-    console = Console(width=None if sys.stdout.isatty() else 120)
-    table = Table(title=f"export of run {result.run_id or '(no marts)'}", title_justify="left")
-    table.add_column("table")
-    table.add_column("rows", justify="right")
-    for name, rows in result.rows.items():
-        table.add_row(name, f"{rows:,}")
-    console.print(table)
-    console.print(
-        f"{sum(result.rows.values()):,} rows in {result.seconds:.2f} s "
-        f"({result.rows_per_second:,.0f} rows/s) to {result.folder}",
-        soft_wrap=True,
+    print_rows_copied(
+        Console(width=None if sys.stdout.isatty() else 120),
+        f"export of run {result.run_id or '(no marts)'}",
+        result.rows,
+        result.seconds,
+        result.rows_per_second,
+        f" to {result.folder}",
     )
 
 

@@ -9,7 +9,6 @@ from typing import NoReturn
 import click
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from pipelines.atera.errors import ConfigurationError
 from pipelines.cli_options import duckdb_option_with
@@ -25,6 +24,7 @@ from pipelines.models import ModelSettingsError, load_model_settings
 from pipelines.run_output import output_for
 from pipelines.server_lock import ServerLockTaken
 from pipelines.server_warehouse import ServerWarehouse
+from pipelines.summary import print_rows_copied
 
 
 @click.command()
@@ -107,18 +107,14 @@ def _server(option: str | None, duckdb_path: Path) -> ServerWarehouse:
 
 def _print(result: MigrationResult) -> None:
     console = Console(width=None if sys.stdout.isatty() else 120)
-    table = Table(title=f"migrated {result.source} to {result.label}", title_justify="left")
-    table.add_column("table")
-    table.add_column("rows", justify="right")
-    for name, rows in result.rows.items():
-        table.add_row(name, f"{rows:,}")
-    console.print(table)
     watermark = result.watermark.isoformat() if result.watermark else "none"
-    console.print(
-        f"{sum(result.rows.values()):,} rows in {result.seconds:.2f} s "
-        f"({result.rows_per_second:,.0f} rows/s); watermark {watermark}: the next "
-        "`atera-sync run` on the server is incremental",
-        soft_wrap=True,
+    print_rows_copied(
+        console,
+        f"migrated {result.source} to {result.label}",
+        result.rows,
+        result.seconds,
+        result.rows_per_second,
+        f"; watermark {watermark}: the next `atera-sync run` on the server is incremental",
         highlight=False,
     )
     for schema, as_of in result.point_in_time_builds:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import pandas as pd
@@ -33,6 +34,31 @@ def print_sync_summary(console: Console, result: SyncResult) -> None:
     console.print(table)
     for line in summary_lines(result):
         _print_wrapped(console, line)
+
+
+def print_rows_copied(
+    console: Console,
+    title: str,
+    rows: Mapping[str, int],
+    seconds: float,
+    rows_per_second: float,
+    ending: str,
+    *,
+    highlight: bool | None = None,
+) -> None:
+    """What a command that copies tables (export, migrate) did: the rows of each table
+    under `title`, then `N rows in S s (R rows/s)` followed by `ending`."""
+    table = Table(title=title, title_justify="left")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, count in rows.items():
+        table.add_row(name, f"{count:,}")
+    console.print(table)
+    console.print(
+        f"{sum(rows.values()):,} rows in {seconds:.2f} s ({rows_per_second:,.0f} rows/s){ending}",
+        soft_wrap=True,
+        highlight=highlight,
+    )
 
 
 def summary_title(result: SyncResult) -> str:
